@@ -1,0 +1,161 @@
+"""One fresh desktop container per episode, removed at the end whatever happens.
+
+The container has no network, no capabilities, no new privileges, and CPU,
+memory and pids limits; the desktop runs as uid 1000.  The host reaches the
+guest through a Unix socket in a private per-episode folder (mode 0700) that
+is bind-mounted at ``/run/deskbench``.  Readiness is the guest answering and a
+first screenshot succeeding -- never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+from docker.models.containers import Container
+
+from harness.errors import SandboxError
+from harness.sandbox.engine import docker_client
+from harness.sandbox.guest import GuestClient
+from harness.sandbox.images import resolve_image
+
+LABEL = "deskbench"
+GUEST_MOUNT = "/run/deskbench"
+DESKTOP_UID = 1000
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits of one episode's container."""
+
+    cpus: float = 1.0
+    memory: str = "2g"
+    pids: int = 1024
+    shm: str = "256m"
+
+
+@dataclass
+class Sandbox:
+    """A running desktop: the container, its guest client and timings."""
+
+    container: Container
+    guest: GuestClient
+    image: str
+    folder: Path
+    screen: tuple[int, int]
+    start_seconds: float = 0.0
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def is_running(self) -> bool:
+        try:
+            self.container.reload()
+        except docker.errors.NotFound:
+            return False
+        return str(self.container.status) == "running"
+
+
+def _private_folder() -> Path:
+    """A 0700 folder for the guest socket, writable by the desktop user inside the container."""
+    parent = os.environ.get("DESKBENCH_SOCKET_DIR") or None
+    folder = Path(tempfile.mkdtemp(prefix="deskbench-", dir=parent))
+    if os.geteuid() == 0:
+        os.chown(folder, DESKTOP_UID, DESKTOP_UID)
+        folder.chmod(0o700)
+    else:  # an unprivileged host cannot hand the folder to uid 1000; the socket is still in a fresh random folder
+        folder.chmod(0o777)
+    return folder
+
+
+def container_kwargs(image: str, labels: dict[str, str], folder: Path, screen: tuple[int, int],
+                     limits: SandboxLimits) -> dict[str, Any]:
+    """Everything ``docker run`` gets: isolation and limits live here, in one place."""
+    return {
+        "image": image,
+        "detach": True,
+        "name": f"deskbench-{uuid.uuid4().hex[:12]}",
+        "labels": {LABEL: "1", **labels},
+        "environment": {"DESKBENCH_SCREEN": f"{screen[0]}x{screen[1]}"},
+        "volumes": {str(folder): {"bind": GUEST_MOUNT, "mode": "rw"}},
+        "network_mode": "none",
+        "user": f"{DESKTOP_UID}:{DESKTOP_UID}",
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "nano_cpus": int(limits.cpus * 1e9),
+        "mem_limit": limits.memory,
+        "pids_limit": limits.pids,
+        "shm_size": limits.shm,
+        "init": True,
+    }
+
+
+def _wait_ready(container: Container, guest: GuestClient, socket_path: Path, timeout: float) -> None:
+    """Poll (every few ms, bounded) for the socket, then check health and take a first screenshot."""
+    deadline = time.monotonic() + timeout
+    checks = 0
+    while not socket_path.exists():
+        if time.monotonic() > deadline:
+            raise SandboxError(f"desktop in {container.name} not ready after {timeout:.0f} s{_logs(container)}")
+        checks += 1
+        if checks % 50 == 0:  # every ~0.25 s, make sure the container has not died
+            container.reload()
+            if container.status not in ("created", "running"):
+                raise SandboxError(f"container {container.name} exited during start-up{_logs(container)}")
+        time.sleep(0.005)
+    guest.health()
+    guest.screenshot()
+
+
+def _logs(container: Container) -> str:
+    try:
+        text = container.logs(tail=10).decode(errors="replace").strip()
+    except docker.errors.APIError:
+        return ""
+    return f"; its last output: {text}" if text else ""
+
+
+def remove_container(container: Container) -> None:
+    """Force-remove, tolerating a container that is already gone."""
+    try:
+        container.remove(force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if "already in progress" not in str(exc):
+            raise
+
+
+@contextmanager
+def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: tuple[int, int] = (1280, 800),
+                  limits: SandboxLimits = SandboxLimits(), ready_timeout: float = 60.0) -> Iterator[Sandbox]:
+    """Start a fresh desktop from image name ``image`` and yield it; the container is always removed."""
+    tag = resolve_image(image)
+    client = docker_client()
+    folder = _private_folder()
+    labels = dict(labels or {})
+    started = time.monotonic()
+    container: Container | None = None
+    guest: GuestClient | None = None
+    try:
+        try:
+            container = client.containers.run(**container_kwargs(tag, labels, folder, screen, limits))
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"cannot start a container from {tag}: {exc.explanation or exc}") from None
+        guest = GuestClient(str(folder / "guest.sock"))
+        _wait_ready(container, guest, folder / "guest.sock", ready_timeout)
+        box = Sandbox(container, guest, tag, folder, screen, time.monotonic() - started, labels)
+        yield box
+    finally:
+        if guest is not None:
+            guest.close_connection()
+        if container is not None:
+            remove_container(container)
+        shutil.rmtree(folder, ignore_errors=True)
