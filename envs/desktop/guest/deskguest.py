@@ -488,6 +488,7 @@ def main() -> None:
     os.environ["DISPLAY"] = name
     screen = Screen(name)
     start_window_manager(screen.disp)
+    subprocess.run(["xsetroot", "-solid", "#3b4252"], check=False, timeout=10)
     Handler.screen = screen
     if os.path.exists(SOCKET_PATH):
         os.unlink(SOCKET_PATH)

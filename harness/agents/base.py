@@ -1,0 +1,79 @@
+"""The agent interface: observations in, actions out.  An agent never touches Docker.
+
+A step is one agent turn (for a model, one call).  A turn returns tool
+actions to run in order, or a control word: DONE (finished), FAIL (the task
+is impossible) or WAIT (let the desktop catch up).  The runner caps turns at
+the step budget.  A new agent is one class implementing ``start`` and ``act``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from harness.actions.vocabulary import Action, Control, ToolAction
+from harness.sandbox.guest import Screenshot
+from harness.tools.result import ToolResult
+
+
+@dataclass(frozen=True)
+class EpisodeInfo:
+    """What an agent is told when an episode starts."""
+
+    task_id: str
+    domain: str
+    instruction: str
+    budget: int
+    screen: tuple[int, int]
+    reference_solution: list[Action] | None = None  # only for agents with uses_reference_solution
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The desktop after the previous turn: a screenshot and the results of that turn's actions."""
+
+    step: int
+    screenshot: Screenshot
+    tool_results: list[ToolResult] = field(default_factory=list)
+
+
+@dataclass
+class Usage:
+    """Tokens and money one turn cost (zero for scripted agents)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass
+class Turn:
+    """One agent turn: tool actions to run in order, and/or a control word that ends it."""
+
+    actions: list[ToolAction] = field(default_factory=list)
+    control: Control | None = None
+    text: str = ""
+    usage: Usage = field(default_factory=Usage)
+
+
+class Agent(ABC):
+    """Subclass this (or implement the same three members) to evaluate your own agent."""
+
+    name: ClassVar[str] = "agent"
+    uses_reference_solution: ClassVar[bool] = False
+    wants_action_screenshots: ClassVar[bool] = False
+
+    @abstractmethod
+    def start(self, episode: EpisodeInfo) -> None:
+        """Reset for a new episode."""
+
+    @abstractmethod
+    def act(self, observation: Observation) -> Turn:
+        """Decide the next turn from the current observation."""
+
+    def model_name(self) -> str | None:
+        """The model behind the agent, for the results table (None for scripted agents)."""
+        return None

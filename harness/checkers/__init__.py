@@ -1,0 +1,10 @@
+"""Checkers: getters, metrics, their registry, and the evaluator that combines them."""
+
+from harness.checkers import getters as _getters  # noqa: F401  (registers the built-in getters)
+from harness.checkers import metrics as _metrics  # noqa: F401  (registers the built-in metrics)
+from harness.checkers.context import EvalContext
+from harness.checkers.evaluate import MetricOutcome, Verdict, evaluate
+from harness.checkers.registry import GETTERS, METRICS, getter, load_plugin, metric
+
+__all__ = ["GETTERS", "METRICS", "EvalContext", "MetricOutcome", "Verdict", "evaluate", "getter", "load_plugin",
+           "metric"]

@@ -1,0 +1,96 @@
+"""Getters: turn the desktop's final state (or the task's own data) into values for metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.checkers.context import EvalContext
+from harness.checkers.registry import getter
+from harness.errors import CheckerError, GuestError
+from harness.tasks.resources import ResourceUnavailable, resolve_resource
+from harness.tasks.schema import Getter
+
+
+def _copy_out(ctx: EvalContext, path: str, dest: str | None) -> str | None:
+    """Copy a desktop file into the cache folder; None when it does not exist (the agent did not make it)."""
+    try:
+        data = ctx.guest.read_file(path)
+    except GuestError as exc:
+        if exc.status == 404:
+            return None
+        raise CheckerError(f"vm_file: cannot read {path}: {exc}") from None
+    local = ctx.cache_dir / (dest or Path(path).name)
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_bytes(data)
+    return str(local)
+
+
+@getter("vm_file")
+def vm_file(ctx: EvalContext, spec: Getter) -> Any:
+    """Local copy of a desktop file (``path``/``dest``), or of several (``multi``, returning ``gives``)."""
+    path, dest = spec.field("path"), spec.field("dest")
+    if path is None:
+        raise CheckerError("vm_file: missing field 'path'")
+    if spec.field("multi", False):
+        if not isinstance(path, list) or not isinstance(dest, list) or len(path) != len(dest):
+            raise CheckerError("vm_file with multi: 'path' and 'dest' must be lists of the same length")
+        copies = [_copy_out(ctx, p, d) for p, d in zip(path, dest)]
+        gives = spec.field("gives", [0])
+        picked = [copies[i] for i in gives]
+        return picked[0] if len(picked) == 1 else picked
+    return _copy_out(ctx, str(path), dest)
+
+
+@getter("vm_command_line")
+def vm_command_line(ctx: EvalContext, spec: Getter) -> str:
+    """Standard output of a command run in the desktop."""
+    command = spec.field("command")
+    if command is None:
+        raise CheckerError("vm_command_line: missing field 'command'")
+    result = ctx.guest.run(command, shell=bool(spec.field("shell", isinstance(command, str))),
+                           timeout=float(spec.field("timeout", 60)))
+    if result.timed_out:
+        raise CheckerError(f"vm_command_line: command timed out: {command!r}")
+    return result.stdout
+
+
+@getter("vm_command_error")
+def vm_command_error(ctx: EvalContext, spec: Getter) -> str:
+    """Standard error of a command run in the desktop."""
+    command = spec.field("command")
+    if command is None:
+        raise CheckerError("vm_command_error: missing field 'command'")
+    return ctx.guest.run(command, shell=bool(spec.field("shell", isinstance(command, str)))).stderr
+
+
+@getter("rule")
+def rule(ctx: EvalContext, spec: Getter) -> Any:
+    """The getter's own ``rules`` object, as the expected value."""
+    rules = spec.field("rules")
+    if rules is None:
+        raise CheckerError("rule: missing field 'rules'")
+    return rules
+
+
+@getter("cloud_file")
+def cloud_file(ctx: EvalContext, spec: Getter) -> Any:
+    """An expected file named by URL; for now a task-relative path or a ``file://`` URL (no network)."""
+    paths = spec.field("path")
+    if spec.field("multi", False):
+        if not isinstance(paths, list):
+            raise CheckerError("cloud_file with multi: 'path' must be a list")
+        files = [_local_source(ctx, str(p)) for p in paths]
+        picked = [files[i] for i in spec.field("gives", [0])]
+        return picked[0] if len(picked) == 1 else picked
+    if paths is None:
+        raise CheckerError("cloud_file: missing field 'path'")
+    return _local_source(ctx, str(paths))
+
+
+
+def _local_source(ctx: EvalContext, ref: str) -> str:
+    try:
+        return str(resolve_resource(ctx.task, ref))
+    except ResourceUnavailable as exc:
+        raise CheckerError(f"cloud_file: {exc}") from None

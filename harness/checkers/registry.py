@@ -1,0 +1,62 @@
+"""Checkers are plain functions registered by name: getters read the desktop, metrics compare values.
+
+A suite can register its own in a Python file it ships (see ``load_plugin``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.errors import CheckerError
+
+GetterFn = Callable[..., Any]
+MetricFn = Callable[..., float]
+F = TypeVar("F", bound=Callable[..., Any])
+
+GETTERS: dict[str, GetterFn] = {}
+METRICS: dict[str, MetricFn] = {}
+
+
+def getter(name: str) -> Callable[[F], F]:
+    """Register ``fn(ctx, spec) -> value`` as getter ``name``."""
+    def register(fn: F) -> F:
+        GETTERS[name] = fn
+        return fn
+    return register
+
+
+def metric(name: str) -> Callable[[F], F]:
+    """Register ``fn(result, expected, **options) -> float in [0, 1]`` as metric ``name``."""
+    def register(fn: F) -> F:
+        METRICS[name] = fn
+        return fn
+    return register
+
+
+def get_getter(name: str) -> GetterFn:
+    try:
+        return GETTERS[name]
+    except KeyError:
+        raise CheckerError(f"unknown getter {name!r}") from None
+
+
+def get_metric(name: str) -> MetricFn:
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise CheckerError(f"unknown metric {name!r}") from None
+
+
+def load_plugin(path: Path) -> None:
+    """Import a suite's own checker file; its ``@getter``/``@metric`` decorators register on import."""
+    spec = importlib.util.spec_from_file_location(f"deskbench_suite_checkers_{abs(hash(path))}", path)
+    if spec is None or spec.loader is None:
+        raise CheckerError(f"{path}: cannot load checker file")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise CheckerError(f"{path}: loading checker file failed: {type(exc).__name__}: {exc}") from None

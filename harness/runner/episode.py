@@ -1,0 +1,189 @@
+"""One episode: fresh container -> setup -> agent loop -> postconfig -> evaluation -> record.
+
+Each failure lands in exactly one status: a broken setup is ``setup_error``
+(not the agent's fault), a checker that cannot score is ``checker_error``
+(never a silent 0), a dead container or engine is ``infra_error``, an agent
+that raises is ``agent_error``, and running past the episode's time limit is
+``timeout``.  The container is removed whatever happens, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TypeVar
+
+from harness.actions.vocabulary import Control
+from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
+from harness.checkers import EvalContext, Verdict, evaluate
+from harness.errors import CheckerError, DeskbenchError, SandboxError, SetupError
+from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
+from harness.setup import SetupContext, run_steps
+from harness.store.records import EpisodeResult, Timings, TokenUsage
+from harness.tasks.schema import Task
+from harness.tools.result import ToolResult
+from harness.tools.toolbox import Toolbox
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    """What to run: a task, a budget, and which repetition."""
+
+    task: Task
+    budget: int
+    repeat: int = 0
+
+    @property
+    def episode_id(self) -> str:
+        return f"{self.task.domain}.{self.task.id}.b{self.budget}.r{self.repeat}"
+
+
+@dataclass(frozen=True)
+class EpisodeOptions:
+    run_id: str
+    image: str = "desktop"
+    screen: tuple[int, int] = (1280, 800)
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    timeout: float = 900.0
+
+
+class EpisodeTimeout(DeskbenchError):
+    """The episode ran past its time limit."""
+
+
+@dataclass
+class _Loop:
+    steps: int = 0
+    last_control: Control | None = None
+    think: float = 0.0
+    env: float = 0.0
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> EpisodeResult:
+    """Run one episode and return its record; only KeyboardInterrupt escapes."""
+    task = spec.task
+    record = EpisodeResult(run_id=options.run_id, episode_id=spec.episode_id, task_id=task.id,
+                           domain=task.domain or "", agent=agent.name, model=agent.model_name(),
+                           budget=spec.budget, repeat=spec.repeat, status="infra_error")
+    timings = Timings()
+    started = time.monotonic()
+    deadline = started + options.timeout
+    loop = _Loop()
+    phase = "env_start"
+    try:
+        labels = {"deskbench.run": options.run_id, "deskbench.episode": spec.episode_id}
+        with start_sandbox(task.image_name(options.image), labels=labels, screen=options.screen,
+                           limits=options.limits) as box:
+            record.image = box.image
+            timings.env_start = box.start_seconds
+            phase = "setup"
+            t = time.monotonic()
+            run_steps(SetupContext(box.guest, task), task.config)
+            timings.setup = time.monotonic() - t
+            phase = "agent"
+            t = time.monotonic()
+            _agent_loop(box, agent, spec, loop, deadline)
+            timings.agent = time.monotonic() - t
+            phase = "evaluation"
+            t = time.monotonic()
+            _check_deadline(deadline, "before evaluation")
+            verdict = _score(box, task, loop.last_control)
+            timings.evaluation = time.monotonic() - t
+            record.score = verdict.score
+            record.status = "success" if verdict.score >= 1.0 else "failure"
+            record.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes]}
+    except SetupError as exc:
+        record.status, record.error = ("setup_error" if phase == "setup" else "checker_error"), str(exc)
+    except CheckerError as exc:
+        record.status, record.error = "checker_error", str(exc)
+    except EpisodeTimeout as exc:
+        record.status, record.error = "timeout", str(exc)
+    except SandboxError as exc:
+        record.status, record.error = "infra_error", f"{phase}: {exc}"
+    except _AgentFailure as exc:
+        record.status, record.error = "agent_error", str(exc)
+    except DeskbenchError as exc:
+        record.status, record.error = ("infra_error" if phase == "env_start" else "checker_error"
+                                       if phase == "evaluation" else "agent_error"), f"{phase}: {exc}"
+    except Exception as exc:  # engine errors from the Docker SDK and anything unforeseen: infrastructure
+        record.status, record.error = "infra_error", f"{phase}: {type(exc).__name__}: {exc}"
+    timings.agent_think, timings.agent_env = loop.think, loop.env
+    timings.total = time.monotonic() - started
+    record.timings = timings
+    record.steps_used = loop.steps
+    record.last_control = loop.last_control
+    record.usage = loop.usage
+    record.finished_at = datetime.now(timezone.utc)
+    return record
+
+
+class _AgentFailure(DeskbenchError):
+    """The agent raised; the message keeps the exception's type and text."""
+
+
+def _check_deadline(deadline: float, where: str) -> None:
+    if time.monotonic() > deadline:
+        raise EpisodeTimeout(f"episode time limit reached {where}")
+
+
+def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, deadline: float) -> None:
+    """Observe, act, repeat -- at most ``budget`` turns; DONE and FAIL end the episode early."""
+    task = spec.task
+    info = EpisodeInfo(task.id, task.domain or "", task.instruction, spec.budget, box.screen,
+                       task.solution if agent.uses_reference_solution else None)
+    _call_agent(lambda: agent.start(info))
+    toolbox = Toolbox(box.guest, box.screen)
+    results: list[ToolResult] = []
+    screenshot = box.guest.screenshot()
+    while loop.steps < spec.budget:
+        _check_deadline(deadline, f"after {loop.steps} steps")
+        t = time.monotonic()
+        turn: Turn = _call_agent(lambda: agent.act(Observation(loop.steps, screenshot, results)))
+        loop.think += time.monotonic() - t
+        loop.steps += 1
+        _add_usage(loop.usage, turn)
+        if turn.control in ("DONE", "FAIL"):
+            loop.last_control = turn.control
+            return
+        t = time.monotonic()
+        results = [toolbox.execute(a, screenshot=agent.wants_action_screenshots) for a in turn.actions]
+        if turn.control == "WAIT":
+            time.sleep(1.0)  # the agent asked for time; WAIT is OSWorld's explicit pause
+        shots = [r.screenshot for r in results if r.screenshot is not None]
+        screenshot = shots[-1] if shots and agent.wants_action_screenshots else box.guest.screenshot()
+        loop.env += time.monotonic() - t
+
+
+def _call_agent(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except (KeyboardInterrupt, SandboxError):
+        raise
+    except Exception as exc:
+        raise _AgentFailure(f"agent raised {type(exc).__name__}: {exc}") from None
+
+
+def _add_usage(total: TokenUsage, turn: Turn) -> None:
+    u = turn.usage
+    total.input_tokens += u.input_tokens
+    total.output_tokens += u.output_tokens
+    total.cache_write_tokens += u.cache_write_tokens
+    total.cache_read_tokens += u.cache_read_tokens
+    total.cost_usd += u.cost_usd
+
+
+def _score(box: Sandbox, task: Task, last_control: Control | None) -> Verdict:
+    """Postconfig, then getters and metrics; a failing postconfig step is a checker error."""
+    try:
+        run_steps(SetupContext(box.guest, task), task.evaluator.postconfig, where="evaluator.postconfig")
+    except SetupError as exc:
+        raise CheckerError(str(exc)) from None
+    with tempfile.TemporaryDirectory(prefix="deskbench-check-") as tmp:
+        return evaluate(task.evaluator, EvalContext(box.guest, task, Path(tmp), last_control))

@@ -1,0 +1,161 @@
+"""Setup steps (``config`` and ``evaluator.postconfig``), executed on the host through the guest.
+
+Each step type is a function registered by name.  A step that fails raises
+``SetupError`` naming the step's index and type: an episode whose start
+state is broken is a ``setup_error``, never scored as an agent failure (the
+reference runner logs such failures and scores the task anyway).
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import DeskbenchError, GuestError, SetupError
+from harness.sandbox.guest import GuestClient, Window
+from harness.tasks.resources import ResourceUnavailable, resolve_resource
+from harness.tasks.schema import SetupStep, Task
+
+WINDOW_WAIT_S = 15.0
+
+
+@dataclass
+class SetupContext:
+    guest: GuestClient
+    task: Task
+
+
+StepFn = Callable[[SetupContext, dict[str, Any]], None]
+STEPS: dict[str, StepFn] = {}
+
+
+def step(*names: str) -> Callable[[StepFn], StepFn]:
+    """Register a step executor under one or more type names."""
+    def register(fn: StepFn) -> StepFn:
+        for name in names:
+            STEPS[name] = fn
+        return fn
+    return register
+
+
+def run_steps(ctx: SetupContext, steps: list[SetupStep], where: str = "config") -> None:
+    """Run steps in order; the first failure stops the setup with a message naming the step."""
+    for i, s in enumerate(steps):
+        fn = STEPS.get(s.type)
+        if fn is None:
+            raise SetupError(f"{where}[{i}]: unsupported setup step type {s.type!r}")
+        try:
+            fn(ctx, s.parameters)
+        except SetupError as exc:
+            raise SetupError(f"{where}[{i}] {s.type}: {exc}") from None
+        except GuestError as exc:
+            raise SetupError(f"{where}[{i}] {s.type}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SetupError(f"{where}[{i}] {s.type}: bad parameters ({type(exc).__name__}: {exc})") from None
+        except ResourceUnavailable as exc:
+            raise SetupError(f"{where}[{i}] {s.type}: {exc}") from None
+        except DeskbenchError:
+            raise  # sandbox failures stay infrastructure errors
+
+
+def _command(params: dict[str, Any]) -> tuple[str | list[str], bool]:
+    cmd = params["command"]
+    shell = bool(params.get("shell", False))
+    if isinstance(cmd, str) and not shell:
+        return shlex.split(cmd), False
+    return cmd, shell
+
+
+@step("execute", "command")
+def execute(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """Run a command and wait; a non-zero exit fails the setup (stderr in the message)."""
+    cmd, shell = _command(params)
+    result = ctx.guest.run(cmd, shell=shell, timeout=float(params.get("timeout", 120)))
+    if result.timed_out:
+        raise SetupError(f"command timed out: {cmd!r}")
+    if result.exit_code != 0:
+        tail = (result.stderr or result.stdout).strip()[-300:]
+        raise SetupError(f"command {cmd!r} exited with {result.exit_code}: {tail}")
+
+
+@step("launch")
+def launch(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """Start a process without waiting for it."""
+    cmd, shell = _command(params)
+    ctx.guest.spawn(cmd, shell=shell)
+
+
+@step("sleep")
+def sleep(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """Wait the given seconds (the task asked for it explicitly)."""
+    time.sleep(min(float(params["seconds"]), 60.0))
+
+
+@step("open")
+def open_path(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """Open a file with its default application."""
+    ctx.guest.spawn(["xdg-open", str(params["path"])])
+
+
+@step("upload_file", "download")
+def put_files(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """Copy files into the desktop: ``files: [{url|local_path, path}]`` (task-relative or file://)."""
+    for entry in params["files"]:
+        ref = entry.get("url") or entry.get("local_path")
+        if not ref:
+            raise SetupError("each file needs 'url' or 'local_path'")
+        data = resolve_resource(ctx.task, str(ref)).read_bytes()
+        ctx.guest.write_file(str(entry["path"]), data)
+
+
+@step("write_file")
+def write_file(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """deskbench: write inline text to a desktop file (``path``, ``content``, optional octal ``mode``)."""
+    mode = int(str(params["mode"]), 8) if "mode" in params else None
+    ctx.guest.write_file(str(params["path"]), str(params["content"]).encode(), mode)
+
+
+def _matches(win: Window, name: str, strict: bool, by_class: bool) -> bool:
+    fields = [win.wm_class[0], win.wm_class[1]] if by_class else [win.title]
+    if strict:
+        return name in fields
+    return any(name.lower() in f.lower() for f in fields)
+
+
+def wait_for_window(guest: GuestClient, name: str, strict: bool = False, by_class: bool = False,
+                    timeout: float = WINDOW_WAIT_S) -> Window:
+    """Poll the window list (bounded) until a window matches; windows appear some time after launch."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [w for w in guest.windows() if _matches(w, name, strict, by_class)]
+        if found:
+            return found[0]
+        if time.monotonic() > deadline:
+            titles = [w.title for w in guest.windows()]
+            raise SetupError(f"no window matching {name!r} after {timeout:.0f} s (windows: {titles})")
+        time.sleep(0.05)
+
+
+@step("activate_window")
+def activate_window(ctx: SetupContext, params: dict[str, Any]) -> None:
+    win = wait_for_window(ctx.guest, str(params["window_name"]), bool(params.get("strict", False)),
+                          bool(params.get("by_class", False)))
+    ctx.guest.activate_window(win.id)
+
+
+@step("close_window")
+def close_window(ctx: SetupContext, params: dict[str, Any]) -> None:
+    win = wait_for_window(ctx.guest, str(params["window_name"]), bool(params.get("strict", False)),
+                          bool(params.get("by_class", False)))
+    ctx.guest.close_window(win.id)
+
+
+@step("wait_for_window")
+def wait_window_step(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """deskbench: wait until a window whose title (or class) matches exists, e.g. after ``launch``."""
+    wait_for_window(ctx.guest, str(params["window_name"]), bool(params.get("strict", False)),
+                    bool(params.get("by_class", False)), float(params.get("timeout", WINDOW_WAIT_S)))
+

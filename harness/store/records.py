@@ -1,0 +1,65 @@
+"""The episode result record: one JSON line per finished episode, versioned and validated on read."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RECORD_VERSION = 1
+
+Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout"]
+SCORED: tuple[Status, ...] = ("success", "failure")
+
+
+class Timings(BaseModel):
+    """Seconds spent in each phase; agent time is split into the agent's own and the environment's."""
+
+    env_start: float = 0.0
+    setup: float = 0.0
+    agent: float = 0.0
+    agent_think: float = 0.0
+    agent_env: float = 0.0
+    evaluation: float = 0.0
+    total: float = 0.0
+
+
+class TokenUsage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class EpisodeResult(BaseModel):
+    """Everything one episode produced that tables need; trajectories live in their own files."""
+
+    model_config = ConfigDict(extra="allow")
+
+    record_version: int = RECORD_VERSION
+    run_id: str
+    episode_id: str
+    task_id: str
+    domain: str
+    agent: str
+    model: str | None = None
+    budget: int
+    repeat: int = 0
+    attempt: int = 0
+    image: str = ""
+    status: Status
+    score: float | None = None
+    steps_used: int = 0
+    last_control: str | None = None
+    error: str | None = None
+    checker: dict[str, Any] = Field(default_factory=dict)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    timings: Timings = Field(default_factory=Timings)
+    started_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    finished_at: datetime | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.status in SCORED

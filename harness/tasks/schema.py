@@ -1,0 +1,95 @@
+"""Typed models of an OSWorld-style task, with deskbench's additions.
+
+OSWorld keys (``id``, ``instruction``, ``config``, ``evaluator``,
+``related_apps``, ``snapshot``, ``source``, ``trajectory``) keep their meaning;
+deskbench adds ``domain``, ``image`` and ``solution`` (the reference solution
+in the agent action vocabulary).  Unknown keys are kept (``extra="allow"``)
+so a task file round-trips unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.actions.vocabulary import Action
+
+SCHEMA_VERSION = 1
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class SetupStep(_Open):
+    """One step of ``config`` or ``evaluator.postconfig``: ``{"type": T, "parameters": {...}}``."""
+
+    type: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class Getter(_Open):
+    """A getter spec: ``{"type": T, ...fields}``; the fields are read from ``model_extra``."""
+
+    type: str
+
+    def field(self, name: str, default: Any = None) -> Any:
+        return (self.model_extra or {}).get(name, default)
+
+
+class Evaluator(_Open):
+    """How the final state is scored (see the OSWorld format spec for ``conj`` semantics)."""
+
+    func: str | list[str]
+    conj: Literal["and", "or"] = "and"
+    result: Getter | list[Getter] | None = None
+    expected: Getter | list[Getter | None] | None = None
+    options: dict[str, Any] | list[dict[str, Any] | None] | None = None
+    postconfig: list[SetupStep] = Field(default_factory=list)
+
+    @property
+    def funcs(self) -> list[str]:
+        return [self.func] if isinstance(self.func, str) else list(self.func)
+
+    @property
+    def is_infeasible(self) -> bool:
+        return self.funcs == ["infeasible"]
+
+
+class Task(_Open):
+    """One task: the goal, the setup, the scoring, and (deskbench) a reference solution."""
+
+    id: str = Field(min_length=1)
+    instruction: str
+    config: list[SetupStep] = Field(default_factory=list)
+    evaluator: Evaluator
+    related_apps: list[str] = Field(default_factory=list)
+    snapshot: str | None = None
+    source: str | list[str] | None = None
+    trajectory: str | None = None
+    domain: str | None = None
+    image: str | None = None
+    solution: list[Action] | None = None
+    # Where the task came from on disk; not part of the file.
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("related_apps", mode="before")
+    @classmethod
+    def _apps_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def key(self) -> str:
+        """``domain/id``: unique within a suite, used to key results."""
+        return f"{self.domain}/{self.id}"
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder the task file lives in: relative paths in the task resolve against it."""
+        return self.path.parent if self.path is not None else None
+
+    def image_name(self, default: str = "desktop") -> str:
+        """The container image this task runs in: the explicit ``image`` field, else the default."""
+        return self.image or default
