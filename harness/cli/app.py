@@ -174,7 +174,7 @@ def main() -> None:
     try:
         app()
     except DeskbenchError as exc:
-        err.print(f"deskbench: error: {exc}", highlight=False, markup=False)
+        err.print(f"deskbench: error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("deskbench: interrupted")

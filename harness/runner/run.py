@@ -16,6 +16,8 @@ from pathlib import Path
 from harness.agents.registry import make_agent
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
 from harness.sandbox.container import SandboxLimits
+from harness.sandbox.engine import docker_client
+from harness.sandbox.images import resolve_image
 from harness.store.records import EpisodeResult
 from harness.store.run_folder import RunFolder
 from harness.tasks.schema import Task
@@ -52,7 +54,7 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder,
     todo = [s for s in plan(tasks, config.budgets, config.repeats) if s.episode_id not in done]
     options = EpisodeOptions(run_id=folder.path.name, image=config.image, screen=config.screen,
                              limits=config.limits, timeout=config.timeout)
-    make_agent(config.agent)  # fail fast on an unknown agent, before any container starts
+    preflight(todo, config)
     results: list[EpisodeResult] = []
     lock = threading.Lock()
 
@@ -78,6 +80,16 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder,
         raise
     pool.shutdown()
     return results
+
+
+def preflight(todo: Sequence[EpisodeSpec], config: RunConfig) -> None:
+    """Fail before any container starts: unknown agent, engine down, an image unknown or not built."""
+    make_agent(config.agent)
+    if not todo:
+        return
+    docker_client()
+    for name in sorted({s.task.image_name(config.image) for s in todo}):
+        resolve_image(name)
 
 
 def default_run_dir(root: Path, agent: str) -> Path:

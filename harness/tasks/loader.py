@@ -46,6 +46,8 @@ def describe(exc: ValidationError) -> str:
     more = len(exc.errors()) - 1
     extra = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
     given = err.get("input")
+    if err["type"] == "literal_error":
+        return f"{loc}: unknown value {json.dumps(given)[:80]} ({err['msg'].replace('Input should be', 'expected')}){extra}"
     shown = f"; got {json.dumps(given)[:80]}" if err["type"] != "missing" and not isinstance(given, dict) else ""
     return f"{loc}: {err['msg']}{shown}{extra}"
 

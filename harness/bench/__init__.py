@@ -1,0 +1,1 @@
+"""Benchmarks of the harness itself (not of agents): how fast its desktops start and answer."""

@@ -1,0 +1,41 @@
+"""Shared fixtures.  Tests marked ``docker`` need the engine and the built images: in CI
+``scripts/test.sh`` provides both, and a missing engine is a failure, never a skip."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = REPO / "tasks" / "smoke"
+
+
+@pytest.fixture(scope="session")
+def desktop_image() -> str:
+    """The built desktop image's tag (built now if its content changed)."""
+    from harness.sandbox.images import build_image
+
+    tag, _ = build_image("desktop")
+    return tag
+
+
+TEST_RUN_PREFIX = "pytest-"
+
+
+def test_containers() -> set[str]:
+    """Containers of runs whose id starts with ``pytest-`` (tests name their runs so)."""
+    from harness.sandbox.engine import docker_client
+
+    found = docker_client().containers.list(all=True, filters={"label": ["deskbench.run"]})
+    return {str(c.name) for c in found if str(c.labels.get("deskbench.run", "")).startswith(TEST_RUN_PREFIX)}
+
+
+@pytest.fixture
+def no_leftovers() -> Iterator[None]:
+    """Fail the test if it leaves a container of a ``pytest-`` run behind."""
+    before = test_containers()
+    yield
+    after = test_containers() - before
+    assert not after, f"containers left behind: {sorted(after)}"
