@@ -57,7 +57,7 @@ class ExplodingAgent(Agent):
         pass
 
     def act(self, observation: Observation) -> Turn:
-        raise RuntimeError("boom at step %d" % observation.step)
+        raise RuntimeError(f"boom at step {observation.step}")
 
 
 def test_agent_that_raises_is_an_agent_error_and_leaves_no_container(desktop_image: str,

@@ -12,7 +12,7 @@ An action is a JSON object whose ``tool`` field picks the tool::
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -67,11 +67,11 @@ class EditorAction(_Strict):
     view_range: tuple[int, int] | None = None
 
 
-ToolAction = Annotated[Union[ComputerAction, BashAction, EditorAction], Field(discriminator="tool")]
+ToolAction = Annotated[ComputerAction | BashAction | EditorAction, Field(discriminator="tool")]
 Control = Literal["DONE", "FAIL", "WAIT"]
-Action = Union[ToolAction, Control]
+Action = ToolAction | Control
 
-_ACTION = TypeAdapter(Action)
+_ACTION: TypeAdapter[ToolAction | Control] = TypeAdapter(Action)
 
 
 def parse_action(value: Any, where: str = "action") -> ToolAction | Control:

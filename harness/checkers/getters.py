@@ -35,7 +35,7 @@ def vm_file(ctx: EvalContext, spec: Getter) -> Any:
     if spec.field("multi", False):
         if not isinstance(path, list) or not isinstance(dest, list) or len(path) != len(dest):
             raise CheckerError("vm_file with multi: 'path' and 'dest' must be lists of the same length")
-        copies = [_copy_out(ctx, p, d) for p, d in zip(path, dest)]
+        copies = [_copy_out(ctx, p, d) for p, d in zip(path, dest, strict=True)]
         gives = spec.field("gives", [0])
         picked = [copies[i] for i in gives]
         return picked[0] if len(picked) == 1 else picked

@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -61,7 +61,7 @@ def run(
     repeats: Annotated[int, typer.Option(min=1)] = 1,
     parallel: Annotated[int, typer.Option(min=1, help="episodes at once")] = 1,
     timeout: Annotated[float, typer.Option(help="seconds per episode")] = 900.0,
-    run_dir: Annotated[Optional[Path], typer.Option(help="run folder; an existing one is resumed")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="run folder; an existing one is resumed")] = None,
     quiet: Annotated[bool, typer.Option(help="no per-episode lines")] = False,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
@@ -95,7 +95,7 @@ def run(
     print_success(success_table(frame))
 
 
-def print_success(table: "object") -> None:
+def print_success(table: object) -> None:
     import pandas as pd
 
     assert isinstance(table, pd.DataFrame)
@@ -111,7 +111,7 @@ def print_success(table: "object") -> None:
 
 
 @images_app.command("build")
-def images_build(names: Annotated[Optional[list[str]], typer.Argument(help="images (default: all)")] = None) -> None:
+def images_build(names: Annotated[list[str] | None, typer.Argument(help="images (default: all)")] = None) -> None:
     """Build images whose content changed; an unchanged image is a no-op."""
     from harness.sandbox.images import build_image, known_images
 
@@ -135,7 +135,7 @@ def images_list() -> None:
 
 
 @app.command()
-def gc(run_id: Annotated[Optional[str], typer.Option("--run", help="only this run's containers")] = None) -> None:
+def gc(run_id: Annotated[str | None, typer.Option("--run", help="only this run's containers")] = None) -> None:
     """Remove containers deskbench left behind (by label)."""
     from harness.sandbox.gc import collect_garbage
 

@@ -13,7 +13,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -120,7 +121,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     record.steps_used = loop.steps
     record.last_control = loop.last_control
     record.usage = loop.usage
-    record.finished_at = datetime.now(timezone.utc)
+    record.finished_at = datetime.now(UTC)
     return record
 
 
@@ -145,7 +146,7 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
     while loop.steps < spec.budget:
         _check_deadline(deadline, f"after {loop.steps} steps")
         t = time.monotonic()
-        turn: Turn = _call_agent(lambda: agent.act(Observation(loop.steps, screenshot, results)))
+        turn: Turn = _call_agent(partial(agent.act, Observation(loop.steps, screenshot, results)))
         loop.think += time.monotonic() - t
         loop.steps += 1
         _add_usage(loop.usage, turn)

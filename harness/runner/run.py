@@ -10,7 +10,7 @@ import concurrent.futures
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.agents.registry import make_agent
@@ -38,7 +38,7 @@ class RunConfig:
 
 
 def new_run_id(agent: str) -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + agent.replace(":", "_").replace("/", "_")
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + agent.replace(":", "_").replace("/", "_")
 
 
 def plan(tasks: Sequence[Task], budgets: Sequence[int], repeats: int) -> list[EpisodeSpec]:

@@ -88,7 +88,7 @@ class GuestClient:
                     resp = conn.getresponse()
                     data = resp.read()
                     return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
-                except (ConnectionError, http.client.HTTPException, socket.timeout, OSError) as exc:
+                except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
                     self.close_connection()
                     if attempt == 1 or isinstance(exc, socket.timeout):
                         raise SandboxError(f"guest at {self.socket_path} did not answer {method} {path}: "

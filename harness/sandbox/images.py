@@ -136,7 +136,7 @@ def host_debian_mirror() -> str:
             continue
         for uri in re.findall(r"^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s", text, re.M):
             if not uri.rstrip("/").endswith("-security"):
-                return uri
+                return str(uri)
         for stanza in text.split("\n\n"):
             uris = re.search(r"^URIs:\s*(\S+)", stanza, re.M)
             suites = re.search(r"^Suites:(.*)$", stanza, re.M)

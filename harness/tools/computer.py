@@ -73,7 +73,7 @@ class ComputerTool:
             return [{"op": "click", "button": button, "repeat": repeat, "modifiers": a.text or "", **where}]
         if name == "left_click_drag":
             start = self.point(a.start_coordinate, "start_coordinate") if a.start_coordinate else dict(
-                zip(("x", "y"), self.guest.cursor()))
+                zip(("x", "y"), self.guest.cursor(), strict=True))
             end = self.point(a.coordinate)
             return [{"op": "drag", "x1": start["x"], "y1": start["y"], "x2": end["x"], "y2": end["y"]}]
         if name in ("left_mouse_down", "left_mouse_up"):
