@@ -32,6 +32,17 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+def _raise_for_status(status: int, data: bytes, what: str) -> None:
+    """A 4xx/5xx answer as a GuestError with the guest's message (or the start of whatever it sent)."""
+    if status < 400:
+        return
+    try:
+        message = str(json.loads(data)["error"])
+    except (ValueError, KeyError, TypeError):
+        message = f"{what} failed with HTTP {status}: {data[:200]!r}"
+    raise GuestError(message, status)
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """What a command run in the desktop printed and returned."""
@@ -113,10 +124,11 @@ class GuestClient:
               query: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         body = json.dumps(payload).encode() if payload is not None else None
         status, _, data = self._request(method, path, body, query=query, timeout=timeout)
-        value = json.loads(data) if data else {}
-        if status >= 400:
-            raise GuestError(str(value.get("error", data[:200])), status)
-        return value
+        _raise_for_status(status, data, f"{method} {path}")
+        try:
+            return json.loads(data) if data else {}
+        except ValueError:
+            raise SandboxError(f"guest answered {method} {path} with something that is not JSON: {data[:120]!r}") from None
 
     # -- primitives
     def health(self, timeout: float = 5.0) -> dict[str, Any]:
@@ -129,8 +141,7 @@ class GuestClient:
     def screenshot(self, fmt: ImageFormat = "png", pointer: bool = True, quality: int = 80) -> Screenshot:
         status, headers, data = self._request(
             "GET", "/screenshot", query={"format": fmt, "pointer": int(pointer), "quality": quality})
-        if status >= 400:
-            raise GuestError(json.loads(data).get("error", "screenshot failed"), status)
+        _raise_for_status(status, data, "screenshot")
         return Screenshot(data, headers.get("content-type", f"image/{fmt}"),
                           int(headers.get("x-width", 0)), int(headers.get("x-height", 0)))
 
@@ -162,8 +173,7 @@ class GuestClient:
 
     def read_file(self, path: str) -> bytes:
         status, _, data = self._request("GET", "/file", query={"path": path})
-        if status >= 400:
-            raise GuestError(json.loads(data).get("error", f"cannot read {path}"), status)
+        _raise_for_status(status, data, f"read {path}")
         return data
 
     def write_file(self, path: str, data: bytes, mode: int | None = None) -> None:
@@ -171,8 +181,7 @@ class GuestClient:
         if mode is not None:
             query["mode"] = format(mode, "o")
         status, _, body = self._request("PUT", "/file", data, query=query)
-        if status >= 400:
-            raise GuestError(json.loads(body).get("error", f"cannot write {path}"), status)
+        _raise_for_status(status, body, f"write {path}")
 
     def windows(self) -> list[Window]:
         return [Window(int(w["id"]), w["title"], (w["class"][0], w["class"][1]) if len(w["class"]) == 2 else ("", ""),
