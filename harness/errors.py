@@ -54,3 +54,8 @@ class CheckerError(DeskbenchError):
 
 class ConfigError(DeskbenchError):
     """A bad option or combination of options given by the user."""
+
+
+class InfraError(DeskbenchError):
+    """A service the episode depends on, outside the sandbox, stayed unavailable (the model API after its
+    retries): an infrastructure error, never counted against the agent."""

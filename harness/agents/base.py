@@ -65,6 +65,9 @@ class Agent(ABC):
     name: ClassVar[str] = "agent"
     uses_reference_solution: ClassVar[bool] = False
     wants_action_screenshots: ClassVar[bool] = False
+    #: text editor semantics the agent expects: "20241022", "20250124" (undo_edit, insert via new_str)
+    #: or "20250728" (insert via insert_text, no undo_edit)
+    editor_version: str = "20250728"
 
     @abstractmethod
     def start(self, episode: EpisodeInfo) -> None:

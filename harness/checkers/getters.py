@@ -94,3 +94,62 @@ def _local_source(ctx: EvalContext, ref: str) -> str:
         return str(resolve_resource(ctx.task, ref))
     except ResourceUnavailable as exc:
         raise CheckerError(f"cloud_file: {exc}") from None
+
+
+@getter("cache_file")
+def cache_file(ctx: EvalContext, spec: Getter) -> str | None:
+    """A file a setup or postconfig step saved in the episode's cache folder (``execute`` with ``stdout``)."""
+    name = spec.field("path")
+    if not name:
+        raise CheckerError("cache_file: missing field 'path'")
+    local = ctx.cache_dir / str(name)
+    return str(local) if local.is_file() else None
+
+
+@getter("list_directory")
+def list_directory(ctx: EvalContext, spec: Getter) -> list[str] | None:
+    """Names in a desktop folder, sorted; None when the folder does not exist."""
+    path = spec.field("path")
+    if not path:
+        raise CheckerError("list_directory: missing field 'path'")
+    result = ctx.guest.run(["ls", "-1A", str(path)], shell=False)
+    if result.exit_code != 0:
+        return None
+    return sorted(line for line in result.stdout.split("\n") if line)
+
+
+@getter("vm_screen_size")
+def vm_screen_size(ctx: EvalContext, spec: Getter) -> dict[str, int]:
+    width, height = ctx.guest.screen_size()
+    return {"width": width, "height": height}
+
+
+@getter("vm_window_size")
+def vm_window_size(ctx: EvalContext, spec: Getter) -> dict[str, int] | None:
+    """Size of the first window whose WM_CLASS matches ``app_class_name``; None when there is none."""
+    name = str(spec.field("app_class_name", "")).lower()
+    for win in ctx.guest.windows():
+        if name and name in (win.wm_class[0].lower(), win.wm_class[1].lower()):
+            return {"width": win.width, "height": win.height}
+    return None
+
+
+@getter("rule_relativeTime")
+def rule_relative_time(ctx: EvalContext, spec: Getter) -> Any:
+    """The ``rules.expected`` object with dates that are relative to today filled in.
+
+    ``rules.relativeTime`` maps keys (``from``, ``to``) to phrases such as
+    "tomorrow", "this Saturday", "next Monday", "10th next month"; each
+    expected string with the same key has its ``{DoW}``, ``{Month}``,
+    ``{MonthFull}``, ``{Month0D}``, ``{Day0D}``, ``{DayD}``, ``{Year}`` fields
+    replaced by that date.
+    """
+    from harness.checkers.relative_time import fill_relative_dates
+
+    rules = spec.field("rules")
+    if not isinstance(rules, dict) or "relativeTime" not in rules or "expected" not in rules:
+        raise CheckerError("rule_relativeTime: rules need 'relativeTime' and 'expected'")
+    try:
+        return fill_relative_dates(rules["relativeTime"], rules["expected"])
+    except ValueError as exc:
+        raise CheckerError(f"rule_relativeTime: {exc}") from None

@@ -165,6 +165,17 @@ def bench_env(
     out.print(render(measure(samples=samples, starts=starts)), highlight=False)
 
 
+def _register_suite_commands() -> None:
+    from harness.cli import suite_cmds
+
+    app.command("validate")(suite_cmds.validate)
+    tasks_app.command("check")(suite_cmds.tasks_check)
+    app.add_typer(suite_cmds.cache_app, name="cache")
+
+
+_register_suite_commands()
+
+
 def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # same clean-up path as Ctrl-C
 

@@ -20,11 +20,12 @@ from typing import TypeVar
 
 from harness.actions.vocabulary import Control
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
-from harness.checkers import EvalContext, Verdict, evaluate
-from harness.errors import CheckerError, DeskbenchError, SandboxError, SetupError
+from harness.checkers import GETTERS, METRICS, EvalContext, Verdict, evaluate
+from harness.errors import CheckerError, DeskbenchError, InfraError, SandboxError, SetupError
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
-from harness.setup import SetupContext, run_steps
-from harness.store.records import EpisodeResult, Timings, TokenUsage
+from harness.setup import STEPS, SetupContext, run_steps
+from harness.store.records import EpisodeResult, Status, Timings, TokenUsage
+from harness.tasks.compat import assess
 from harness.tasks.schema import Task
 from harness.tools.result import ToolResult
 from harness.tools.toolbox import Toolbox
@@ -52,6 +53,7 @@ class EpisodeOptions:
     screen: tuple[int, int] = (1280, 800)
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     timeout: float = 900.0
+    network: bool = False  # whether tasks that need the network may run (the container still has none yet)
 
 
 class EpisodeTimeout(DeskbenchError):
@@ -78,6 +80,13 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     deadline = started + options.timeout
     loop = _Loop()
     phase = "env_start"
+    unmet = _unmet_needs(task, options)
+    if unmet is not None:
+        record.status, record.error = unmet
+        record.finished_at = datetime.now(UTC)
+        return record
+    cache_tmp = tempfile.TemporaryDirectory(prefix="deskbench-episode-")
+    cache = Path(cache_tmp.name)  # outputs of setup steps and copies of desktop files for the checkers
     try:
         labels = {"deskbench.run": options.run_id, "deskbench.episode": spec.episode_id}
         with start_sandbox(task.image_name(options.image), labels=labels, screen=options.screen,
@@ -86,7 +95,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
             timings.env_start = box.start_seconds
             phase = "setup"
             t = time.monotonic()
-            run_steps(SetupContext(box.guest, task), task.config)
+            run_steps(SetupContext(box.guest, task, cache), task.config)
             timings.setup = time.monotonic() - t
             phase = "agent"
             t = time.monotonic()
@@ -95,7 +104,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
             phase = "evaluation"
             t = time.monotonic()
             _check_deadline(deadline, "before evaluation")
-            verdict = _score(box, task, loop.last_control)
+            verdict = _score(box, task, loop.last_control, cache)
             timings.evaluation = time.monotonic() - t
             record.score = verdict.score
             record.status = "success" if verdict.score >= 1.0 else "failure"
@@ -106,7 +115,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
         record.status, record.error = "checker_error", str(exc)
     except EpisodeTimeout as exc:
         record.status, record.error = "timeout", str(exc)
-    except SandboxError as exc:
+    except (SandboxError, InfraError) as exc:
         record.status, record.error = "infra_error", f"{phase}: {exc}"
     except _AgentFailure as exc:
         record.status, record.error = "agent_error", str(exc)
@@ -115,6 +124,8 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
                                        if phase == "evaluation" else "agent_error"), f"{phase}: {exc}"
     except Exception as exc:  # engine errors from the Docker SDK and anything unforeseen: infrastructure
         record.status, record.error = "infra_error", f"{phase}: {type(exc).__name__}: {exc}"
+    finally:
+        cache_tmp.cleanup()
     timings.agent_think, timings.agent_env = loop.think, loop.env
     timings.total = time.monotonic() - started
     record.timings = timings
@@ -123,6 +134,16 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     record.usage = loop.usage
     record.finished_at = datetime.now(UTC)
     return record
+
+
+def _unmet_needs(task: Task, options: EpisodeOptions) -> tuple[Status, str] | None:
+    """A task that needs an account, or the network while none is allowed, ends before any container starts."""
+    verdict = assess(task, STEPS, GETTERS, METRICS)
+    if verdict.needs_account:
+        return "needs_account", "needs a real account: " + "; ".join(verdict.needs_account)
+    if verdict.needs_network and not options.network:
+        return "needs_network", "needs the network: " + "; ".join(verdict.needs_network[:3])
+    return None
 
 
 class _AgentFailure(DeskbenchError):
@@ -140,7 +161,7 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
     info = EpisodeInfo(task.id, task.domain or "", task.instruction, spec.budget, box.screen,
                        task.solution if agent.uses_reference_solution else None)
     _call_agent(lambda: agent.start(info))
-    toolbox = Toolbox(box.guest, box.screen)
+    toolbox = Toolbox(box.guest, box.screen, editor_version=agent.editor_version)
     results: list[ToolResult] = []
     screenshot = box.guest.screenshot()
     while loop.steps < spec.budget:
@@ -165,7 +186,7 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
 def _call_agent(fn: Callable[[], T]) -> T:
     try:
         return fn()
-    except (KeyboardInterrupt, SandboxError):
+    except (KeyboardInterrupt, SandboxError, InfraError):
         raise
     except Exception as exc:
         raise _AgentFailure(f"agent raised {type(exc).__name__}: {exc}") from None
@@ -180,11 +201,10 @@ def _add_usage(total: TokenUsage, turn: Turn) -> None:
     total.cost_usd += u.cost_usd
 
 
-def _score(box: Sandbox, task: Task, last_control: Control | None) -> Verdict:
+def _score(box: Sandbox, task: Task, last_control: Control | None, cache: Path) -> Verdict:
     """Postconfig, then getters and metrics; a failing postconfig step is a checker error."""
     try:
-        run_steps(SetupContext(box.guest, task), task.evaluator.postconfig, where="evaluator.postconfig")
+        run_steps(SetupContext(box.guest, task, cache), task.evaluator.postconfig, where="evaluator.postconfig")
     except SetupError as exc:
         raise CheckerError(str(exc)) from None
-    with tempfile.TemporaryDirectory(prefix="deskbench-check-") as tmp:
-        return evaluate(task.evaluator, EvalContext(box.guest, task, Path(tmp), last_control))
+    return evaluate(task.evaluator, EvalContext(box.guest, task, cache, last_control))

@@ -35,6 +35,7 @@ class RunConfig:
     screen: tuple[int, int] = (1280, 800)
     timeout: float = 900.0
     limits: SandboxLimits = field(default_factory=SandboxLimits)
+    network: bool = False
 
 
 def new_run_id(agent: str) -> str:
@@ -53,7 +54,7 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder,
     done = folder.finished_ids()
     todo = [s for s in plan(tasks, config.budgets, config.repeats) if s.episode_id not in done]
     options = EpisodeOptions(run_id=folder.path.name, image=config.image, screen=config.screen,
-                             limits=config.limits, timeout=config.timeout)
+                             limits=config.limits, timeout=config.timeout, network=config.network)
     preflight(todo, config)
     results: list[EpisodeResult] = []
     lock = threading.Lock()

@@ -12,6 +12,7 @@ import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.errors import DeskbenchError, GuestError, SetupError
@@ -26,6 +27,7 @@ WINDOW_WAIT_S = 15.0
 class SetupContext:
     guest: GuestClient
     task: Task
+    cache_dir: Path | None = None  # the episode's folder for outputs that getters read (cache_file)
 
 
 StepFn = Callable[[SetupContext, dict[str, Any]], None]
@@ -71,12 +73,26 @@ def _command(params: dict[str, Any]) -> tuple[str | list[str], bool]:
 
 @step("execute", "command")
 def execute(ctx: SetupContext, params: dict[str, Any]) -> None:
-    """Run a command and wait; a non-zero exit fails the setup (stderr in the message)."""
+    """Run a command and wait.
+
+    With ``stdout``/``stderr`` (file names), the output is saved in the
+    episode's cache folder for the ``cache_file`` getter and the exit code is
+    not judged (the output is the point: ``grep`` finding nothing exits 1).
+    Otherwise a non-zero exit fails the setup, with stderr in the message.
+    """
     cmd, shell = _command(params)
     result = ctx.guest.run(cmd, shell=shell, timeout=float(params.get("timeout", 120)))
     if result.timed_out:
         raise SetupError(f"command timed out: {cmd!r}")
-    if result.exit_code != 0:
+    captured = False
+    for stream in ("stdout", "stderr"):
+        name = params.get(stream)
+        if name:
+            if ctx.cache_dir is None:
+                raise SetupError(f"cannot save {stream} of {cmd!r}: no cache folder in this context")
+            (ctx.cache_dir / str(name)).write_text(getattr(result, stream))
+            captured = True
+    if result.exit_code != 0 and not captured:
         tail = (result.stderr or result.stdout).strip()[-300:]
         raise SetupError(f"command {cmd!r} exited with {result.exit_code}: {tail}")
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 RECORD_VERSION = 1
 
-Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout"]
+Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
+                 "needs_network", "needs_account"]
 SCORED: tuple[Status, ...] = ("success", "failure")
 
 

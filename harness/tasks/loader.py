@@ -91,12 +91,91 @@ def load_index(path: Path, examples: Path | None = None) -> list[Task]:
     return [load_task_file(root / domain / f"{task_id}.json", domain) for domain, ids in data.items() for task_id in ids]
 
 
+def load_jsonl(path: Path) -> list[Task]:
+    """One task per line; errors name the file and the line."""
+    tasks = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskFileError(f"{path}: cannot read: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TaskFileError(f"{path}:{number}: not valid JSON: {exc.msg} at column {exc.colno}") from None
+        if not isinstance(data, dict):
+            raise TaskFileError(f"{path}:{number}: a task must be a JSON object, found {type(data).__name__}")
+        try:
+            tasks.append(task_from_dict(data, path, data.get("domain") or path.stem))
+        except TaskFileError as exc:
+            raise TaskFileError(str(exc).replace(f"{path}:", f"{path}:{number}:", 1)) from None
+    return tasks
+
+
+JSON_COLUMNS = ("config", "evaluator", "solution", "related_apps", "source")
+
+
+def load_hf_dataset(spec: str) -> list[Task]:
+    """``hf:NAME_OR_PATH[:SPLIT]``: a dataset saved with ``save_to_disk``, a local data file, or a hub id.
+
+    Nested fields may be stored as JSON strings (common in published datasets); they are decoded.
+    """
+    import datasets
+
+    ref, _, split = spec.removeprefix("hf:").partition(":")
+    where = Path(ref)
+    try:
+        if where.is_dir() and any((where / n).exists() for n in ("dataset_info.json", "dataset_dict.json")):
+            loaded = datasets.load_from_disk(str(where))
+        elif where.is_file():
+            kind = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}.get(where.suffix, "json")
+            loaded = datasets.load_dataset(kind, data_files=str(where))
+        else:
+            loaded = datasets.load_dataset(ref)
+    except Exception as exc:  # datasets raises many types; all mean "cannot load this"
+        raise TaskFileError(f"{spec}: cannot load the dataset: {type(exc).__name__}: {exc}") from None
+    if isinstance(loaded, datasets.DatasetDict):
+        split = split or ("test" if "test" in loaded else next(iter(loaded)))
+        if split not in loaded:
+            raise TaskFileError(f"{spec}: no split {split!r} (splits: {', '.join(loaded)})")
+        loaded = loaded[split]
+    origin = Path(ref)
+    tasks = []
+    for number, row in enumerate(loaded):
+        data = {k: _maybe_json(k, v) for k, v in dict(row).items() if v is not None}
+        try:
+            tasks.append(task_from_dict(data, origin, data.get("domain") or "default"))
+        except TaskFileError as exc:
+            raise TaskFileError(f"{spec} row {number}: {str(exc).split(': ', 1)[-1]}") from None
+    return tasks
+
+
+def _maybe_json(key: str, value: Any) -> Any:
+    if key in JSON_COLUMNS and isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def load_tasks(path: Path | str) -> list[Task]:
-    """A task file, an index file, or a folder tree of ``<domain>/<id>.json`` files, sorted by domain and id."""
+    """Tasks from a file, an index file, a JSONL file, ``hf:DATASET``, or a folder tree of
+    ``<domain>/<id>.json`` files; sorted by domain and id."""
+    if isinstance(path, str) and path.startswith("hf:"):
+        tasks = load_hf_dataset(path)
+        _check_unique(tasks)
+        return sorted(tasks, key=lambda t: (t.domain or "", t.id))
     path = Path(path)
-    if path.is_dir():
+    if path.suffix == ".jsonl" and path.is_file():
+        tasks = load_jsonl(path)
+    elif path.is_dir():
         files = sorted(p for p in path.rglob("*.json") if p.name not in NOT_TASKS and ASSETS not in p.parts)
         tasks = [load_task_file(p) for p in files]
+        if not tasks:
+            raise TaskFileError(f"{path}: no task files (*.json) in this folder")
     elif path.is_file():
         data = _read_json(path)
         tasks = load_index(path) if is_index_file(data) else [load_task_file(path)]

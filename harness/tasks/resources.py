@@ -1,7 +1,7 @@
 """Where a file a task names (by URL or path) is found on the host.
 
-Task-relative paths and ``file://`` URLs work offline; other URLs need the
-network, which a later local cache will stand in for.
+Task-relative paths and ``file://`` URLs work offline; other URLs are read
+from the local file cache (``harness.tasks.cache``) or need the network.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.errors import DeskbenchError
+from harness.tasks.cache import cached_file
 from harness.tasks.schema import Task
 
 
@@ -21,7 +22,11 @@ def resolve_resource(task: Task, ref: str) -> Path:
     if ref.startswith("file://"):
         local = Path(ref[len("file://"):])
     elif "://" in ref:
-        raise ResourceUnavailable(f"{ref} needs the network (no local copy of it)")
+        cached = cached_file(ref)
+        if cached is None:
+            raise ResourceUnavailable(f"{ref} needs the network and is not in the local cache "
+                                      f"(add it with: deskbench cache add URL FILE)")
+        local = cached
     else:
         folder = task.folder
         local = (folder / ref) if folder is not None and not Path(ref).is_absolute() else Path(ref)

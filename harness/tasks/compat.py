@@ -1,0 +1,142 @@
+"""Static compatibility of a task set: what each task needs, decided before anything runs.
+
+For every task: can deskbench run it offline, does it need the network (a URL
+not in the local cache, a live web page, a package install) or a real account
+(Google Drive, a login), and which setup step, getter or metric it uses that
+deskbench does not implement.  The runner uses the same verdict to end such
+an episode as ``needs_network`` / ``needs_account`` before a container starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.tasks.cache import cached_file, is_remote
+from harness.tasks.schema import Getter, SetupStep, Task
+
+ACCOUNT_STEPS = {"googledrive", "login"}
+ACCOUNT_GETTERS = {"googledrive_file"}
+URL_FIELDS = ("url", "urls_to_open", "path")
+NETWORK_COMMAND = re.compile(r"https?://(?!localhost|127\.0\.0\.1)|\bapt(-get)? install\b|\bpip3? install\b|\bgit clone\b")
+
+Need = Literal["network", "account"]
+
+
+@dataclass
+class TaskCompat:
+    """The verdict for one task."""
+
+    key: str
+    needs_network: list[str] = field(default_factory=list)
+    needs_account: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # "step:x", "getter:y", "metric:z"
+
+    @property
+    def checkers_implemented(self) -> bool:
+        return not any(u.startswith(("getter:", "metric:")) for u in self.unsupported)
+
+    @property
+    def offline(self) -> bool:
+        return not (self.needs_network or self.needs_account or self.unsupported)
+
+    @property
+    def verdict(self) -> str:
+        if self.needs_account:
+            return "needs_account"
+        if self.needs_network:
+            return "needs_network"
+        if self.unsupported:
+            return "unsupported"
+        return "offline"
+
+
+def _steps(task: Task) -> Iterator[tuple[str, SetupStep]]:
+    for i, s in enumerate(task.config):
+        yield f"config[{i}]", s
+    for i, s in enumerate(task.evaluator.postconfig):
+        yield f"postconfig[{i}]", s
+
+
+def _getters(task: Task) -> Iterator[Getter]:
+    for side in (task.evaluator.result, task.evaluator.expected):
+        for g in side if isinstance(side, list) else [side]:
+            if g is not None:
+                yield g
+
+
+def _remote_refs(value: Any) -> Iterator[str]:
+    """Every remote URL in a parameter value (strings, lists, and dicts of them)."""
+    if isinstance(value, str):
+        if is_remote(value):
+            yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _remote_refs(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k in URL_FIELDS or k == "files":
+                yield from _remote_refs(v)
+
+
+def _command_text(params: dict[str, Any]) -> str:
+    cmd = params.get("command", "")
+    return " ".join(cmd) if isinstance(cmd, list) else str(cmd)
+
+
+def _live_page(url: str) -> bool:
+    """A page the browser would load from the web (no cache stands in for a live site)."""
+    return is_remote(url) and "localhost" not in url and "127.0.0.1" not in url
+
+
+def assess(task: Task, steps: Iterable[str], getters: Iterable[str], metrics: Iterable[str]) -> TaskCompat:
+    """Classify one task against the step, getter and metric names deskbench implements."""
+    known_steps, known_getters, known_metrics = set(steps), set(getters), set(metrics) | {"infeasible"}
+    c = TaskCompat(task.key)
+    for where, s in _steps(task):
+        if s.type in ACCOUNT_STEPS:
+            c.needs_account.append(f"{where} {s.type}")
+            continue
+        if s.type not in known_steps:
+            c.unsupported.append(f"step:{s.type}")
+        if s.type in ("download", "upload_file"):
+            for url in _remote_refs(s.parameters.get("files", [])):
+                if cached_file(url) is None:
+                    c.needs_network.append(f"{where} download {url[:80]}")
+        elif s.type in ("chrome_open_tabs", "open"):
+            for url in _remote_refs(s.parameters):
+                if _live_page(url):
+                    c.needs_network.append(f"{where} {s.type} {url[:80]}")
+        elif s.type in ("execute", "command", "launch") and NETWORK_COMMAND.search(_command_text(s.parameters)):
+            c.needs_network.append(f"{where} {s.type} {_command_text(s.parameters)[:80]}")
+    for g in _getters(task):
+        if g.type in ACCOUNT_GETTERS:
+            c.needs_account.append(f"getter {g.type}")
+            continue
+        if g.type not in known_getters:
+            c.unsupported.append(f"getter:{g.type}")
+        for url in _remote_refs(g.model_extra or {}):
+            if g.type in ("cloud_file", "cache_file") and cached_file(url) is None:
+                c.needs_network.append(f"getter {g.type} {url[:80]}")
+    for name in task.evaluator.funcs:
+        if name not in known_metrics:
+            c.unsupported.append(f"metric:{name}")
+    c.unsupported = sorted(set(c.unsupported))
+    return c
+
+
+def assess_all(tasks: Iterable[Task]) -> list[TaskCompat]:
+    """Assess against what is registered right now (built-in and loaded suite checkers)."""
+    from harness.checkers import GETTERS, METRICS
+    from harness.setup import STEPS
+
+    return [assess(t, STEPS, GETTERS, METRICS) for t in tasks]
+
+
+def missing_names(report: list[TaskCompat]) -> list[tuple[str, int]]:
+    """Unsupported step/getter/metric names with the number of tasks using each, most used first."""
+    counts = Counter(name for c in report for name in c.unsupported)
+    return counts.most_common()
