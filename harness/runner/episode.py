@@ -25,6 +25,7 @@ from harness.errors import CheckerError, DeskbenchError, InfraError, SandboxErro
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
 from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.records import EpisodeResult, Status, Timings, TokenUsage
+from harness.store.trajectory import TrajectoryWriter, episode_folder
 from harness.tasks.compat import assess
 from harness.tasks.schema import Task
 from harness.tools.result import ToolResult
@@ -54,6 +55,8 @@ class EpisodeOptions:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     timeout: float = 900.0
     network: bool = False  # whether tasks that need the network may run (the container still has none yet)
+    trajectories: Path | None = None  # run folder to write episodes/<id>/ trajectories into; None: none
+    screenshots: bool = True  # keep the screenshots in trajectories
 
 
 class EpisodeTimeout(DeskbenchError):
@@ -99,16 +102,26 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
             timings.setup = time.monotonic() - t
             phase = "agent"
             t = time.monotonic()
-            _agent_loop(box, agent, spec, loop, deadline)
+            writer = (TrajectoryWriter(episode_folder(options.trajectories, spec.episode_id), options.screenshots)
+                      if options.trajectories is not None else None)
+            _agent_loop(box, agent, spec, loop, deadline, writer)
             timings.agent = time.monotonic() - t
             phase = "evaluation"
             t = time.monotonic()
             _check_deadline(deadline, "before evaluation")
-            verdict = _score(box, task, loop.last_control, cache)
+            final_screen = box.guest.screenshot() if writer is not None else None
+            try:
+                verdict = _score(box, task, loop.last_control, cache)
+            except CheckerError as exc:
+                if writer is not None:
+                    writer.final(final_screen, {"error": str(exc)})
+                raise
             timings.evaluation = time.monotonic() - t
             record.score = verdict.score
             record.status = "success" if verdict.score >= 1.0 else "failure"
             record.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes]}
+            if writer is not None:
+                writer.final(final_screen, {"score": verdict.score, **record.checker})
     except SetupError as exc:
         record.status, record.error = ("setup_error" if phase == "setup" else "checker_error"), str(exc)
     except CheckerError as exc:
@@ -155,7 +168,8 @@ def _check_deadline(deadline: float, where: str) -> None:
         raise EpisodeTimeout(f"episode time limit reached {where}")
 
 
-def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, deadline: float) -> None:
+def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, deadline: float,
+                writer: TrajectoryWriter | None = None) -> None:
     """Observe, act, repeat -- at most ``budget`` turns; DONE and FAIL end the episode early."""
     task = spec.task
     info = EpisodeInfo(task.id, task.domain or "", task.instruction, spec.budget, box.screen,
@@ -168,19 +182,26 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
         _check_deadline(deadline, f"after {loop.steps} steps")
         t = time.monotonic()
         turn: Turn = _call_agent(partial(agent.act, Observation(loop.steps, screenshot, results)))
-        loop.think += time.monotonic() - t
+        think = time.monotonic() - t
+        loop.think += think
         loop.steps += 1
         _add_usage(loop.usage, turn)
         if turn.control in ("DONE", "FAIL"):
             loop.last_control = turn.control
+            if writer is not None:
+                writer.step(loop.steps - 1, screenshot, turn, [], think, 0.0)
             return
         t = time.monotonic()
+        seen = screenshot
         results = [toolbox.execute(a, screenshot=agent.wants_action_screenshots) for a in turn.actions]
         if turn.control == "WAIT":
             time.sleep(1.0)  # the agent asked for time; WAIT is OSWorld's explicit pause
         shots = [r.screenshot for r in results if r.screenshot is not None]
         screenshot = shots[-1] if shots and agent.wants_action_screenshots else box.guest.screenshot()
-        loop.env += time.monotonic() - t
+        env = time.monotonic() - t
+        loop.env += env
+        if writer is not None:
+            writer.step(loop.steps - 1, seen, turn, results, think, env)
 
 
 def _call_agent(fn: Callable[[], T]) -> T:

@@ -36,6 +36,7 @@ class RunConfig:
     timeout: float = 900.0
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     network: bool = False
+    screenshots: bool = True
 
 
 def new_run_id(agent: str) -> str:
@@ -54,7 +55,8 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder,
     done = folder.finished_ids()
     todo = [s for s in plan(tasks, config.budgets, config.repeats) if s.episode_id not in done]
     options = EpisodeOptions(run_id=folder.path.name, image=config.image, screen=config.screen,
-                             limits=config.limits, timeout=config.timeout, network=config.network)
+                             limits=config.limits, timeout=config.timeout, network=config.network,
+                             trajectories=folder.path, screenshots=config.screenshots)
     preflight(todo, config)
     results: list[EpisodeResult] = []
     lock = threading.Lock()
