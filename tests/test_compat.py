@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.agents import NoopAgent
 from harness.checkers.relative_time import fill_relative_dates, resolve
 from harness.runner import EpisodeOptions, EpisodeSpec, run_episode
-from harness.agents import NoopAgent
 from harness.tasks import load_tasks
 from harness.tasks.cache import add_to_cache, cached_file, cached_urls
 from harness.tasks.compat import assess, assess_all, missing_names
