@@ -1,7 +1,12 @@
-"""Agents: the interface, scripted baselines, and the registry."""
+"""Agents: the interface, scripted baselines, the random baseline, and the registry.
+
+The Claude agent lives in ``harness.agents.claude`` (imported on demand: its SDK is slow to import).
+"""
 
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn, Usage
-from harness.agents.registry import AGENTS, make_agent
-from harness.agents.scripted import NoopAgent, OracleAgent
+from harness.agents.random_agent import RandomAgent
+from harness.agents.registry import AGENTS, agent_spec, make_agent
+from harness.agents.scripted import FailAgent, NoopAgent, OracleAgent
 
-__all__ = ["AGENTS", "Agent", "EpisodeInfo", "NoopAgent", "Observation", "OracleAgent", "Turn", "Usage", "make_agent"]
+__all__ = ["AGENTS", "Agent", "EpisodeInfo", "FailAgent", "NoopAgent", "Observation", "OracleAgent", "RandomAgent",
+           "Turn", "Usage", "agent_spec", "make_agent"]

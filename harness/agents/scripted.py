@@ -1,4 +1,5 @@
-"""Scripted agents: ``oracle`` replays the task's reference solution, ``noop`` gives up at once.
+"""Scripted agents: ``oracle`` replays the task's reference solution, ``noop`` says DONE at once,
+``fail`` declares every task infeasible at once.
 
 They calibrate the harness: oracle must score 1 and noop 0 on every task of a
 shipped suite, which proves each task is solvable and not passed by doing nothing.
@@ -44,3 +45,15 @@ class NoopAgent(Agent):
 
     def act(self, observation: Observation) -> Turn:
         return Turn(control="DONE")
+
+
+class FailAgent(Agent):
+    """Says FAIL (the task is infeasible) on its first turn: scores exactly the infeasible tasks."""
+
+    name = "fail"
+
+    def start(self, episode: EpisodeInfo) -> None:
+        pass
+
+    def act(self, observation: Observation) -> Turn:
+        return Turn(control="FAIL", text="FAIL agent: every task is declared infeasible")

@@ -56,7 +56,11 @@ def _budgets(text: str) -> list[int]:
 @app.command()
 def run(
     suite: Annotated[Path, typer.Option(help="task file, folder or OSWorld index file")] = default_suite(),
-    agent: Annotated[str, typer.Option(help="oracle, noop, or package.module:Class")] = "oracle",
+    agent: Annotated[str, typer.Option(help="oracle, noop, fail, random, claude, or package.module:Class")] = "oracle",
+    model: Annotated[str | None, typer.Option(help="the agent's model (an agent option), e.g. claude-sonnet-4-5")
+                     ] = None,
+    agent_option: Annotated[list[str] | None, typer.Option(
+        "--agent-option", help="key=value passed to the agent, repeatable (e.g. thinking_budget=2048)")] = None,
     budgets: Annotated[str, typer.Option(help="step budgets, comma-separated")] = "15",
     repeats: Annotated[int, typer.Option(min=1)] = 1,
     parallel: Annotated[int, typer.Option(min=1, help="episodes at once")] = 1,
@@ -65,18 +69,23 @@ def run(
     quiet: Annotated[bool, typer.Option(help="no per-episode lines")] = False,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
+    from harness.agents.registry import agent_spec, parse_option
     from harness.report.tables import success_table
     from harness.runner.run import RunConfig, default_run_dir, execute_run
     from harness.store.records import EpisodeResult
     from harness.store.run_folder import RunFolder, load_results
     from harness.tasks.loader import load_tasks
 
+    options = dict(parse_option(text) for text in agent_option or [])
+    if model is not None:
+        options["model"] = model
+    spec = agent_spec(agent, options)  # the options travel with the agent's spec to every episode
     tasks = load_tasks(suite)
-    config = RunConfig(agent=agent, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout)
-    folder = RunFolder(run_dir or default_run_dir(default_results(), agent))
+    config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout)
+    folder = RunFolder(run_dir or default_run_dir(default_results(), f"{agent}-{model}" if model else agent))
     total = len(tasks) * len(config.budgets) * repeats
-    out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {agent}, budgets {list(config.budgets)}, "
-              f"{total} episodes -> {folder.path}")
+    out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {list(config.budgets)}, "
+              f"{total} episodes -> {folder.path}", highlight=False, markup=False)
 
     def show(r: EpisodeResult) -> None:
         if not quiet:

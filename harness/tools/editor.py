@@ -2,6 +2,11 @@
 
 Files are read and written as bytes through the guest and edited as UTF-8
 text, so tabs, line endings and everything outside the edit stay as they were.
+
+Versions differ in two places only: ``insert`` takes its text in ``new_str``
+(20241022, 20250124) or ``insert_text`` (20250728), and ``undo_edit`` exists
+only before 20250728.  Every refusal is a ``ToolError`` whose text the model
+reads, so it names the parameter or file and what to do instead.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import shlex
 from collections import defaultdict
 
 from harness.actions.vocabulary import EditorAction
-from harness.errors import GuestError
+from harness.errors import ConfigError, GuestError
 from harness.sandbox.guest import GuestClient
 from harness.tools.result import ToolError, ToolResult
 
@@ -21,13 +26,27 @@ def numbered(text: str, start: int = 1) -> str:
     return "\n".join(f"{i:6}\t{line}" for i, line in enumerate(text.split("\n"), start))
 
 
+VERSIONS = ("20241022", "20250124", "20250728")
+
+
 class Editor:
     def __init__(self, guest: GuestClient, version: str = "20250728") -> None:
+        if version not in VERSIONS:
+            raise ConfigError(f"unknown text editor version {version!r} (known: {', '.join(VERSIONS)})")
         self.guest = guest
         self.version = version
-        self.history: dict[str, list[str]] = defaultdict(list)
+        #: earlier contents per file, newest last; None: the file did not exist (undo of create removes it)
+        self.history: dict[str, list[str | None]] = defaultdict(list)
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        basic = ("view", "create", "str_replace", "insert")
+        return basic if self.version == "20250728" else (*basic, "undo_edit")
 
     def execute(self, a: EditorAction) -> ToolResult:
+        if a.command not in self.commands:
+            raise ToolError(f"{a.command} is not a command of text_editor_{self.version}; the commands are "
+                            f"{', '.join(self.commands)}")
         if not a.path.startswith("/"):
             raise ToolError(f"the path {a.path} is not an absolute path; it should start with '/'")
         handler = getattr(self, f"_{a.command}")
@@ -46,6 +65,8 @@ class Editor:
         except GuestError as exc:
             if exc.status == 404:
                 raise ToolError(f"the path {path} does not exist") from None
+            if "is a directory" in str(exc):
+                raise ToolError(self._directory_refusal(path)) from None
             raise ToolError(str(exc)) from None
         try:
             return data.decode("utf-8")
@@ -58,6 +79,10 @@ class Editor:
         except GuestError as exc:
             raise ToolError(f"cannot write {path}: {exc}") from None
 
+    @staticmethod
+    def _directory_refusal(path: str) -> str:
+        return f"the path {path} is a directory and only the `view` command can be used on directories"
+
     # -- commands
     def _view(self, a: EditorAction) -> ToolResult:
         kind = self._kind(a.path)
@@ -67,8 +92,9 @@ class Editor:
             if a.view_range is not None:
                 raise ToolError("view_range is not allowed when path points to a directory")
             r = self.guest.run(["find", a.path, "-maxdepth", "2", "-not", "-path", "*/.*"], shell=False)
+            listing = "\n".join(sorted(r.stdout.splitlines()))
             return ToolResult(output=f"Files and directories up to 2 levels deep in {a.path}, excluding hidden "
-                                     f"items:\n{r.stdout}")
+                                     f"items:\n{listing}\n")
         text = self._read(a.path)
         start = 1
         if a.view_range is not None:
@@ -85,15 +111,20 @@ class Editor:
     def _create(self, a: EditorAction) -> ToolResult:
         if a.file_text is None:
             raise ToolError("parameter file_text is required for command: create")
-        if self._kind(a.path) != "none":
+        kind = self._kind(a.path)
+        if kind == "dir":
+            raise ToolError(self._directory_refusal(a.path))
+        if kind != "none":
             raise ToolError(f"file already exists at: {a.path}; create cannot overwrite files")
         self._write(a.path, a.file_text)
-        self.history[a.path].append("")
+        self.history[a.path].append(None)
         return ToolResult(output=f"File created successfully at: {a.path}")
 
     def _str_replace(self, a: EditorAction) -> ToolResult:
         if a.old_str is None:
             raise ToolError("parameter old_str is required for command: str_replace")
+        if a.old_str == "":
+            raise ToolError("old_str must not be empty: give the exact text to replace (to add text, use insert)")
         text = self._read(a.path)
         count = text.count(a.old_str)
         if count == 0:
@@ -124,13 +155,16 @@ class Editor:
         return ToolResult(output=f"The file {a.path} has been edited. " + self._snippet(updated, a.insert_line, new))
 
     def _undo_edit(self, a: EditorAction) -> ToolResult:
-        if self.version == "20250728":
-            raise ToolError("undo_edit is not available in text_editor_20250728")
         if not self.history[a.path]:
             raise ToolError(f"no edit history found for {a.path}")
         previous = self.history[a.path].pop()
+        if previous is None:  # undoing a create
+            self.guest.run(["rm", "-f", "--", a.path], shell=False)
+            return ToolResult(output=f"Last edit to {a.path} undone successfully: the file created there was "
+                                     "removed.")
         self._write(a.path, previous)
-        return ToolResult(output=f"Last edit to {a.path} undone successfully.\n{numbered(previous)}\n")
+        return ToolResult(output=f"Last edit to {a.path} undone successfully. Here's the result of running "
+                                 f"`cat -n` on {a.path}:\n{numbered(previous)}\n")
 
     @staticmethod
     def _snippet(text: str, line: int, inserted: str) -> str:

@@ -1,0 +1,89 @@
+"""The Claude agent's options, validated once: from Python keywords or ``--agent-option key=value`` strings.
+
+Every knob that changes what is sent to the API or what a run costs lives
+here, so a run's agent configuration is one flat, typed record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.agents.claude.versions import ToolsetName
+from harness.errors import ConfigError
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+ToolKind = Literal["computer", "bash", "editor"]
+
+
+class ClaudeOptions(BaseModel):
+    """Options of the ``claude`` agent (strings from the command line are converted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = DEFAULT_MODEL
+    #: force a toolset instead of the one the model was trained with
+    tool_version: ToolsetName | None = None
+    #: override the beta header the toolset implies (e.g. for a newer beta)
+    beta: str | None = None
+    #: further beta headers, comma-separated on the command line
+    extra_betas: tuple[str, ...] = ()
+    tools: tuple[ToolKind, ...] = ("computer", "bash", "editor")
+    max_tokens: int = Field(default=4096, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=1)
+    #: extended thinking budget in tokens (None or 0: off); must be below max_tokens
+    thinking_budget: int | None = Field(default=None, ge=0)
+    system_suffix: str = ""
+    #: screenshots kept in the history (older ones become a short placeholder); None keeps all
+    keep_screenshots: int | None = Field(default=3, ge=1)
+    #: drop old screenshots only in multiples of this, so the cached prefix changes less often
+    screenshot_drop_chunk: int = Field(default=1, ge=1)
+    prompt_caching: bool = True
+    #: send the desktop as it is at the start with the instruction (saves the model a screenshot step)
+    initial_screenshot: bool = True
+    max_retries: int = Field(default=6, ge=0)
+    retry_base_delay: float = Field(default=1.0, ge=0)
+    retry_max_delay: float = Field(default=60.0, ge=0)
+    request_timeout: float = Field(default=300.0, gt=0)
+    #: the Messages API address; None uses ANTHROPIC_BASE_URL or the SDK's default
+    base_url: str | None = None
+    #: an extra price table (JSON) extending the built-in one
+    pricing: str | None = None
+
+    @field_validator("extra_betas", "tools", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("thinking_budget", "keep_screenshots", mode="before")
+    @classmethod
+    def _none_words(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "off") else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClaudeOptions:
+        if self.thinking_budget:
+            if self.thinking_budget < 1024:
+                raise ValueError("thinking_budget must be at least 1024 tokens (or 0 for no thinking)")
+            if self.thinking_budget >= self.max_tokens:
+                raise ValueError(f"thinking_budget ({self.thinking_budget}) must be below max_tokens "
+                                 f"({self.max_tokens})")
+            if self.temperature is not None and self.temperature != 1:
+                raise ValueError("temperature cannot be set with extended thinking")
+        if not self.tools:
+            raise ValueError("tools must name at least one of computer, bash, editor")
+        return self
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any]) -> ClaudeOptions:
+        """Validate options; a ConfigError lists what was wrong and the known option names."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
+                                 for e in exc.errors(include_url=False))
+            raise ConfigError(f"claude agent options: {problems} (known: {', '.join(cls.model_fields)})") from None
