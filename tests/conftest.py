@@ -21,6 +21,15 @@ def desktop_image() -> str:
     return tag
 
 
+@pytest.fixture(scope="session")
+def office_image() -> str:
+    """The built office image's tag (built now, with its parent, if its content changed)."""
+    from harness.sandbox.images import build_image
+
+    tag, _ = build_image("office")
+    return tag
+
+
 TEST_RUN_PREFIX = "pytest-"
 
 

@@ -23,9 +23,9 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -34,6 +34,7 @@ from harness.errors import GuestError
 from harness.sandbox import Sandbox, start_sandbox
 from harness.sandbox.guest import GuestClient, Window
 from harness.setup.steps import wait_for_window
+from tests.waiting import poll
 
 pytestmark = pytest.mark.docker
 
@@ -47,19 +48,8 @@ SHIFT_MASK, CONTROL_MASK, BUTTON1_MASK = 1, 4, 256
 # keysyms (X11/keysymdef.h)
 XK_SHIFT_L, XK_CONTROL_L, XK_RETURN, XK_A, XK_B = 0xFFE1, 0xFFE3, 0xFF0D, 0x61, 0x62
 
-T = TypeVar("T")
 
 
-def poll(fn: Callable[[], T], what: str, timeout: float = 5.0, interval: float = 0.05) -> T:
-    """Call ``fn`` until it returns something truthy (bounded); fail naming ``what`` and the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last value: {value!r}")
-        time.sleep(interval)
 
 
 # ------------------------------------------------------------- guest helpers
@@ -580,6 +570,20 @@ def test_ctrl_key_edits_the_command_line_in_an_xterm(guest: GuestClient, xterm: 
                 {"op": "key", "keys": "Return"})
     assert shell_output_file(guest, path) == b"RIGHT\n"
 
+
+
+def test_typed_newlines_reach_a_gtk_editor_as_line_breaks(guest: GuestClient) -> None:
+    """GTK ignores the keysym ``xdotool type`` sends for a newline; the guest must press Return."""
+    path = f"/tmp/lines-{uuid.uuid4().hex[:8]}.txt"
+    guest.run(f": > {path}")
+    pid = guest.spawn(["mousepad", path])
+    try:
+        poll(lambda: [w for w in guest.windows() if "Mousepad" in w.title and w.active], "an active Mousepad", 30)
+        guest.input({"op": "type", "text": "first\nsecond\n\nfourth"}, {"op": "key", "keys": "ctrl+s"})
+        saved = poll(lambda: guest.run(f"cat {path}").stdout, f"Mousepad to save {path}", 10)
+        assert saved.rstrip("\n").split("\n") == ["first", "second", "", "fourth"]
+    finally:
+        guest.run(f"kill {pid}")
 
 # ------------------------------------------------------------------- errors
 

@@ -1,6 +1,8 @@
 """Checkers: getters, metrics, their registry, and the evaluator that combines them."""
 
 from harness.checkers import getters as _getters  # noqa: F401  (registers the built-in getters)
+from harness.checkers import getters_a11y as _getters_a11y  # noqa: F401  (the accessibility tree)
+from harness.checkers import getters_browser as _getters_browser  # noqa: F401  (browser getters over DevTools)
 from harness.checkers import metrics as _metrics  # noqa: F401  (registers the built-in metrics)
 from harness.checkers.context import EvalContext
 from harness.checkers.evaluate import MetricOutcome, Verdict, evaluate

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ def validate(
     suite: Annotated[Path, typer.Argument(help="task folder or file")],
     parallel: Annotated[int, typer.Option(min=1, help="episodes at once")] = 2,
     budget: Annotated[int, typer.Option(min=1)] = 50,
-    run_dir: Annotated[Optional[Path], typer.Option(help="where the calibration runs go (resumable)")] = None,
+    run_dir: Annotated[Path | None, typer.Option(help="where the calibration runs go (resumable)")] = None,
 ) -> None:
     """Run every task's reference solution (must score 1) and the noop agent (must score 0)."""
     from harness.cli.app import default_results

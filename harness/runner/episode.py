@@ -27,6 +27,7 @@ from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.records import EpisodeResult, Status, Timings, TokenUsage
 from harness.store.trajectory import TrajectoryWriter, episode_folder
 from harness.tasks.compat import assess
+from harness.tasks.images import image_for_task
 from harness.tasks.schema import Task
 from harness.tools.result import ToolResult
 from harness.tools.toolbox import Toolbox
@@ -92,7 +93,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     cache = Path(cache_tmp.name)  # outputs of setup steps and copies of desktop files for the checkers
     try:
         labels = {"deskbench.run": options.run_id, "deskbench.episode": spec.episode_id}
-        with start_sandbox(task.image_name(options.image), labels=labels, screen=options.screen,
+        with start_sandbox(image_for_task(task, options.image), labels=labels, screen=options.screen,
                            limits=options.limits) as box:
             record.image = box.image
             timings.env_start = box.start_seconds

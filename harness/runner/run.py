@@ -20,6 +20,7 @@ from harness.sandbox.engine import docker_client
 from harness.sandbox.images import resolve_image
 from harness.store.records import EpisodeResult
 from harness.store.run_folder import RunFolder
+from harness.tasks.images import image_for_task
 from harness.tasks.schema import Task
 
 OnResult = Callable[[EpisodeResult], None]
@@ -91,7 +92,7 @@ def preflight(todo: Sequence[EpisodeSpec], config: RunConfig) -> None:
     if not todo:
         return
     docker_client()
-    for name in sorted({s.task.image_name(config.image) for s in todo}):
+    for name in sorted({image_for_task(s.task, config.image) for s in todo}):
         resolve_image(name)
 
 

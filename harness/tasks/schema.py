@@ -90,6 +90,3 @@ class Task(_Open):
         """The folder the task file lives in: relative paths in the task resolve against it."""
         return self.path.parent if self.path is not None else None
 
-    def image_name(self, default: str = "desktop") -> str:
-        """The container image this task runs in: the explicit ``image`` field, else the default."""
-        return self.image or default

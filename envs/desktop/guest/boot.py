@@ -1,15 +1,20 @@
 """Guest start-up, ordered for speed: the X server and window manager boot while Python imports the rest.
 
-Only the standard library is imported here.  Xvfb starts first; a thread
-waits for it (``-displayfd`` says when it accepts clients) and starts openbox,
+Only the standard library is imported here.  A D-Bus session bus starts
+first (accessibility -- at-spi -- and many desktop apps need one, and in a
+container nothing else would start it), then Xvfb; a thread waits
+for Xvfb (``-displayfd`` says when it accepts clients) and starts openbox,
 whose ``--startup`` command marks the moment it manages windows.  Meanwhile
 the main thread imports the server (Pillow, Xlib, http.server: the slow
-part).  The server publishes its socket only after the window manager is up.
+part).  The server publishes its socket only after the window manager and
+the bus are up, and ``DBUS_SESSION_BUS_ADDRESS`` is in the environment of
+everything it starts.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -17,6 +22,54 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DBUS_DAEMON = "/usr/bin/dbus-daemon"
+
+
+def runtime_dir() -> str:
+    """``$XDG_RUNTIME_DIR`` when the image made it (``/run/user/1000``), else a fresh private folder.
+
+    The bus socket lives there; so do at-spi's and dconf's, which is why it
+    is exported: tasks written for a desktop with ``/run/user/1000/bus`` work
+    unchanged where the image provides that folder.
+    """
+    path = os.environ.get("XDG_RUNTIME_DIR", "")
+    if not path or not os.access(path, os.W_OK | os.X_OK):
+        path = tempfile.mkdtemp(prefix="deskbench-runtime-")
+        os.environ["XDG_RUNTIME_DIR"] = path
+    return path
+
+
+class SessionBus:
+    """A ``dbus-daemon --session`` for the whole desktop session (absent daemon: no bus, nothing fails)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self._ready_fd = -1
+        if not os.path.exists(DBUS_DAEMON):
+            return
+        address = f"unix:path={runtime_dir()}/bus"
+        read_fd, write_fd = os.pipe()
+        self.process = subprocess.Popen(
+            [DBUS_DAEMON, "--session", "--nofork", "--nopidfile", "--nosyslog", f"--address={address}",
+             f"--print-address={write_fd}"],
+            pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        os.close(write_fd)
+        self._ready_fd = read_fd
+        # Exported now, before any other process starts, so every one of them inherits it.
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+
+    def wait(self, timeout: float = 20.0) -> None:
+        """Block (bounded) until the daemon prints its address: it accepts connections from then on."""
+        if self._ready_fd < 0:
+            return
+        ready, _, _ = select.select([self._ready_fd], [], [], timeout)
+        line = os.read(self._ready_fd, 4096) if ready else b""
+        os.close(self._ready_fd)
+        self._ready_fd = -1
+        if not line.strip():
+            code = self.process.poll() if self.process is not None else None
+            raise SystemExit(f"deskguest: dbus-daemon did not start within {timeout:.0f} s (exit code {code})")
 
 
 class Desktop:
@@ -24,6 +77,10 @@ class Desktop:
 
     def __init__(self, width: int, height: int) -> None:
         self.children: list[subprocess.Popen[bytes]] = []
+        self.bus = SessionBus()
+        if self.bus.process is not None:
+            self.children.append(self.bus.process)
+        self.openbox: subprocess.Popen[bytes] | None = None
         self.display = ""
         self.failure = ""
         self.wm_ready = os.path.join(tempfile.mkdtemp(prefix="deskguest-"), "wm-ready")
@@ -47,9 +104,10 @@ class Desktop:
         self.display = f":{number}"
         self._display_known.set()
         env = dict(os.environ, DISPLAY=self.display)
-        self.children.append(subprocess.Popen(
+        self.openbox = subprocess.Popen(
             ["openbox", "--sm-disable", "--startup", f"touch {self.wm_ready}"], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.children.append(self.openbox)
 
     def wait_display(self) -> str:
         self._display_known.wait(30)
@@ -58,11 +116,13 @@ class Desktop:
         return self.display
 
     def wait_window_manager(self, timeout: float = 20.0) -> None:
-        """Poll (bounded) for openbox's --startup mark; fail if openbox died."""
+        """Poll (bounded) for openbox's --startup mark; fail if openbox died.  The session bus is waited for
+        here too: this is the moment the server declares the desktop usable."""
+        self.bus.wait(timeout)
         deadline = time.monotonic() + timeout
         while not os.path.exists(self.wm_ready):
-            if len(self.children) > 1 and self.children[1].poll() is not None:
-                raise SystemExit(f"deskguest: openbox exited with {self.children[1].returncode}")
+            if self.openbox is not None and self.openbox.poll() is not None:
+                raise SystemExit(f"deskguest: openbox exited with {self.openbox.returncode}")
             if time.monotonic() > deadline:
                 raise SystemExit(f"deskguest: openbox did not start within {timeout:.0f} s")
             time.sleep(0.005)

@@ -19,20 +19,21 @@ import json
 import os
 import shlex
 import signal
-import socket
 import socketserver
+import struct
 import subprocess
 import sys
 import threading
 import time
-import struct
 import urllib.parse
 import zlib
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Callable
+from typing import Any
 
 from PIL import Image, ImageDraw
-from Xlib import X, display as xdisplay
+from Xlib import X
+from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -279,10 +280,22 @@ def input_event(ev: dict[str, Any]) -> None:
         finally:
             xdotool("keyup", "--", str(ev["keys"]))
     elif op == "type":
-        delay = str(int(ev.get("delay_ms", 8)))
-        xdotool("type", "--delay", delay, "--", str(ev["text"]))
+        type_text(str(ev["text"]), str(int(ev.get("delay_ms", 8))))
     else:
         raise GuestError(f"unknown input op {op!r}")
+
+
+def type_text(text: str, delay: str) -> None:
+    """Type text, pressing Return for each newline.
+
+    ``xdotool type`` sends a newline as a keysym that GTK and LibreOffice ignore,
+    so multi-line text would arrive as one line; Return is what every app accepts.
+    """
+    for i, line in enumerate(text.split("\n")):
+        if i:
+            xdotool("key", "Return")
+        if line:
+            xdotool("type", "--delay", delay, "--", line)
 
 
 # --------------------------------------------------------------- commands
