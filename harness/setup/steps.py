@@ -175,3 +175,36 @@ def wait_window_step(ctx: SetupContext, params: dict[str, Any]) -> None:
     wait_for_window(ctx.guest, str(params["window_name"]), bool(params.get("strict", False)),
                     bool(params.get("by_class", False)), float(params.get("timeout", WINDOW_WAIT_S)))
 
+
+
+IDLE_POLL_S = 0.25
+
+
+def cpu_ticks(guest: GuestClient, process: str) -> int:
+    """CPU time (user + system clock ticks) used so far by every process whose name is ``process``."""
+    script = ("cat /proc/[0-9]*/stat 2>/dev/null | awk -v name='(" + process + ")' "
+              "'$2 == name {t += $14 + $15} END {print t + 0}'")
+    out = guest.run(script, shell=True).stdout.strip()
+    return int(out or 0)
+
+
+@step("wait_for_idle")
+def wait_for_idle(ctx: SetupContext, params: dict[str, Any]) -> None:
+    """deskbench: wait (bounded) until a process has used no CPU for ``quiet`` seconds.
+
+    A window appears long before LibreOffice has finished loading a document;
+    keys sent earlier are lost.  Not raising at the deadline is deliberate: a
+    busy app is slow, not broken, and the agent sees the screen anyway.
+    """
+    process = str(params.get("process", "soffice.bin"))
+    quiet_needed = float(params.get("quiet", 1.0))
+    deadline = time.monotonic() + float(params.get("timeout", 30.0))
+    last, quiet_since = cpu_ticks(ctx.guest, process), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(IDLE_POLL_S)
+        now = cpu_ticks(ctx.guest, process)
+        if now - last > 1:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_needed:
+            return
+        last = now
