@@ -60,6 +60,22 @@ def test_accounts_live_pages_and_unknown_names_are_reported() -> None:
     assert not verdict.checkers_implemented
 
 
+
+def test_a_program_the_image_lacks_and_sudo_are_unsupported() -> None:
+    task = _task([{"type": "launch", "parameters": {"command": ["/usr/bin/xterm"]}},
+                  {"type": "launch", "parameters": {"command": "code --new-window"}},
+                  {"type": "execute", "parameters": {"command": "echo password | sudo -S mkdir /srv/x", "shell": True}}])
+    verdict = assess(task, {"launch", "execute"}, {"rule"}, {"exact_match"},  # type: ignore[arg-type]
+                     frozenset({"xterm"}))
+    assert verdict.verdict == "unsupported"
+    assert verdict.unsupported == ["program:code", "program:sudo"]
+    assert verdict.checkers_implemented
+
+
+def test_every_image_declares_what_the_core_suite_launches() -> None:
+    report = assess_all(load_tasks(REPO / "tasks" / "core"))
+    assert [(c.key, c.unsupported) for c in report if c.unsupported] == []
+
 def test_smoke_suite_is_fully_offline() -> None:
     report = assess_all(load_tasks(SMOKE))
     assert [c.verdict for c in report] == ["offline"] * len(report)

@@ -42,3 +42,16 @@ def test_second_build_is_a_no_op(desktop_image: str) -> None:
     assert (tag, built) == (desktop_image, False)
     assert images.resolve_image("desktop") == tag
     assert tag.startswith("deskbench/desktop:") and len(tag.split(":")[1]) == 12
+
+
+@pytest.mark.parametrize("name", ["desktop", "office"])
+def test_declared_programs_are_on_the_path(name: str, desktop_image: str, office_image: str) -> None:
+    """image.json's "programs" decide which tasks the report calls runnable; each must really be there."""
+    import docker
+
+    declared = sorted(images.image_programs(name))
+    assert "xterm" in declared and (name == "desktop" or "libreoffice" in declared)
+    script = "for p in " + " ".join(declared) + "; do command -v $p >/dev/null || echo MISSING $p; done"
+    out = docker.from_env().containers.run(images.resolve_image(name), ["bash", "-c", script], entrypoint="",
+                                           remove=True, user="1000")
+    assert out.decode().split() == []

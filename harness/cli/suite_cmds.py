@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from harness.tasks.schema import Task
 
 
 def console() -> Console:
@@ -49,7 +52,10 @@ def validate(
 
 
 def tasks_check(path: Annotated[str, typer.Argument(help="task folder, file, index file, JSONL or hf:DATASET")],
-                details: Annotated[bool, typer.Option(help="one line per task")] = False) -> None:
+                details: Annotated[bool, typer.Option(help="one line per task")] = False,
+                run_setup: Annotated[bool, typer.Option(help="then run the setup of every offline task in a "
+                                                             "fresh container of its image")] = False,
+                parallel: Annotated[int, typer.Option(min=1, help="containers at once for --run-setup")] = 2) -> None:
     """Static compatibility report: runnable offline / needs network / needs account / unsupported (named)."""
     from collections import Counter
 
@@ -79,6 +85,30 @@ def tasks_check(path: Annotated[str, typer.Argument(help="task folder, file, ind
     if missing:
         out.print("not implemented (tasks using it), most used first:", highlight=False)
         out.print("  " + ", ".join(f"{name} ({n})" for name, n in missing), highlight=False, soft_wrap=True)
+    if run_setup:
+        _run_offline_setups([t for t, c in zip(tasks, report, strict=True) if c.offline], parallel)
+
+
+def _run_offline_setups(tasks: list[Task], parallel: int) -> None:
+    """Run the setups, print each failure as it comes and the totals; exit 1 when any failed."""
+    from harness.runner.setup_check import SetupOutcome, check_setups
+
+    out = console()
+    out.print(f"running the setup of {len(tasks)} offline tasks, {parallel} at once", highlight=False)
+
+    def show(o: SetupOutcome) -> None:
+        if not o.ok:
+            out.print(f"  SETUP FAILED {o.key} ({o.image}, {o.seconds:.1f} s): {o.error}", highlight=False,
+                      markup=False, soft_wrap=True)
+
+    outcomes = check_setups(tasks, parallel, progress=show)
+    failed = sum(not o.ok for o in outcomes)
+    seconds = sorted(o.seconds for o in outcomes)
+    median = seconds[len(seconds) // 2] if seconds else 0.0
+    out.print(f"setup ran without error: {len(outcomes) - failed}/{len(outcomes)} (median {median:.1f} s per task)",
+              highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 cache_app = typer.Typer(no_args_is_help=True, help="The local cache of files tasks download.")

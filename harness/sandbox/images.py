@@ -50,6 +50,7 @@ class ImageSpec:
     name: str
     folder: Path
     parent: str
+    programs: tuple[str, ...] = ()  # what tasks may launch here, beyond the parent's (image.json "programs")
 
     @property
     def repository(self) -> str:
@@ -63,8 +64,24 @@ def known_images() -> dict[str, ImageSpec]:
     for folder in sorted(p for p in root.iterdir() if (p / "Dockerfile").is_file()) if root.is_dir() else []:
         meta_file = folder / "image.json"
         meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-        specs[folder.name] = ImageSpec(folder.name, folder, str(meta.get("parent", "base")))
+        specs[folder.name] = ImageSpec(folder.name, folder, str(meta.get("parent", "base")),
+                                       tuple(str(p) for p in meta.get("programs", [])))
     return specs
+
+
+def image_programs(name: str) -> frozenset[str]:
+    """The programs an image declares, its parents' included (an unknown image declares none).
+
+    The compatibility report uses them to tell a task that launches an app no
+    image has (``code``, ``vlc``...) from one that can run; a test checks each
+    declared program really is on the image's PATH.
+    """
+    specs = known_images()
+    found: set[str] = set()
+    while name in specs:
+        found.update(specs[name].programs)
+        name = specs[name].parent
+    return frozenset(found)
 
 
 def image_spec(name: str) -> ImageSpec:
