@@ -69,3 +69,13 @@ def test_a_json_array_is_not_a_task(tmp_path: Path) -> None:
 def test_missing_path_is_named(tmp_path: Path) -> None:
     with pytest.raises(TaskFileError, match="nothere: no such task file or folder"):
         load_tasks(tmp_path / "nothere")
+
+
+def test_core_suite_has_the_promised_shape() -> None:
+    """tasks/core: at least 60 tasks over 7 domains, 8% infeasible, each with a solution and a source."""
+    tasks = load_tasks(REPO / "tasks" / "core")
+    domains = {t.domain for t in tasks}
+    infeasible = [t for t in tasks if t.evaluator.funcs == ["infeasible"]]
+    assert len(tasks) >= 60 and len(domains) >= 7, (len(tasks), sorted(d or "" for d in domains))
+    assert len(infeasible) / len(tasks) >= 0.08
+    assert [t.key for t in tasks if not t.solution or not t.source] == []

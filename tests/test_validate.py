@@ -26,8 +26,7 @@ def test_smoke_suite_is_calibrated(tmp_path: Path, desktop_image: str, no_leftov
     _assert_calibrated(SMOKE, tmp_path)
 
 
-@pytest.mark.skipif(not CORE.is_dir(), reason="tasks/core is being written")
-def test_core_suite_is_calibrated(tmp_path: Path, desktop_image: str, no_leftovers: None) -> None:
+def test_core_suite_is_calibrated(tmp_path: Path, desktop_image: str, office_image: str, no_leftovers: None) -> None:
     _assert_calibrated(CORE, tmp_path)
 
 

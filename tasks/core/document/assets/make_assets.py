@@ -35,9 +35,11 @@ from docx import Document
 from docx.enum.text import WD_BREAK
 from docx.shared import Pt
 
+from harness.tasks.assets import FIXED_ZIP_TIME, rezip_with_fixed_time
+
 HERE = Path(__file__).resolve().parent
 STAMP = dt.datetime(2025, 1, 6, 9, 0, 0)
-ZIP_TIME = (2025, 1, 6, 9, 0, 0)
+ZIP_TIME = FIXED_ZIP_TIME
 
 
 def _new() -> Document:
@@ -51,22 +53,10 @@ def _new() -> Document:
     return doc
 
 
-def _rezip(data: bytes) -> bytes:
-    """The same package with every member's time stamp fixed (python-docx stamps "now")."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, src.read(info.filename))
-    return out.getvalue()
-
-
 def _save(doc: Document, name: str) -> None:
     buffer = io.BytesIO()
     doc.save(buffer)
-    (HERE / name).write_bytes(_rezip(buffer.getvalue()))
+    (HERE / name).write_bytes(rezip_with_fixed_time(buffer.getvalue()))
 
 
 def _paragraphs(doc: Document, texts: list[str]) -> None:
