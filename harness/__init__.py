@@ -5,10 +5,10 @@ layer over it.
 """
 
 from harness.agents import Agent, EpisodeInfo, Observation, Turn, Usage
-from harness.runner import RunConfig, execute_run
+from harness.runner import RunConfig, execute_run, run_suite
 from harness.store import EpisodeResult, RunFolder, load_results
 from harness.tasks import Task, load_tasks
 
 __version__ = "0.1.0"
 __all__ = ["Agent", "EpisodeInfo", "EpisodeResult", "Observation", "RunConfig", "RunFolder", "Task", "Turn", "Usage",
-           "__version__", "execute_run", "load_results", "load_tasks"]
+           "__version__", "execute_run", "load_results", "load_tasks", "run_suite"]

@@ -38,3 +38,53 @@ def test_signal_mid_episode_removes_the_container(sig: signal.Signals, tmp_path:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert leftover_containers(run_dir.name) == []
+
+
+def test_a_second_ctrl_c_during_removal_still_removes_the_container(monkeypatch: pytest.MonkeyPatch,
+                                                                     desktop_image: str) -> None:
+    """The impatient user: Ctrl-C, then Ctrl-C again while the container is being removed."""
+    from harness.sandbox import container as container_module
+
+    real_remove = container_module.remove_container
+    calls: list[str] = []
+
+    def interrupted_once(target: object) -> None:
+        calls.append(str(getattr(target, "name", "")))
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # the second Ctrl-C lands inside the first removal
+        real_remove(target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(container_module, "remove_container", interrupted_once)
+    run_id = "pytest-double-ctrl-c"
+    with pytest.raises(KeyboardInterrupt):
+        with container_module.start_sandbox("desktop", labels={"deskbench.run": run_id}):
+            assert leftover_containers(run_id)
+            raise KeyboardInterrupt  # the first Ctrl-C, mid-episode
+    assert len(calls) == 2, "the removal was restarted after the second interrupt"
+    assert leftover_containers(run_id) == []
+
+
+def test_ctrl_c_while_the_engine_creates_the_container_removes_it(monkeypatch: pytest.MonkeyPatch,
+                                                                  desktop_image: str) -> None:
+    """An interrupt after the engine made the container but before it answered: found by name, removed."""
+    from harness.sandbox import container as container_module
+
+    real_client = container_module.docker_client()
+
+    class InterruptedContainers:
+        def run(self, **kwargs: object) -> None:
+            real_client.containers.run(**kwargs)
+            raise KeyboardInterrupt
+
+        def get(self, name: str) -> object:
+            return real_client.containers.get(name)
+
+    class Client:
+        containers = InterruptedContainers()
+
+    monkeypatch.setattr(container_module, "docker_client", lambda: Client())
+    run_id = "pytest-ctrl-c-at-create"
+    with pytest.raises(KeyboardInterrupt):
+        with container_module.start_sandbox("desktop", labels={"deskbench.run": run_id}):
+            pass
+    assert leftover_containers(run_id) == []

@@ -27,6 +27,7 @@ class EpisodeInfo:
     budget: int
     screen: tuple[int, int]
     reference_solution: list[Action] | None = None  # only for agents with uses_reference_solution
+    seed: int = 0  # the run's seed plus the repeat index: agents that sample draw from it, so reruns repeat
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def _int_option(name: str, value: int | str, minimum: int) -> int:
 
 
 class RandomAgent(Agent):
-    """``actions`` random computer actions per turn; the same ``seed`` and task give the same actions."""
+    """``actions`` random computer actions per turn; the same seeds (option and run) and task give the same actions."""
 
     name = "random"
 
@@ -41,7 +41,7 @@ class RandomAgent(Agent):
         self.screen = (1280, 800)
 
     def start(self, episode: EpisodeInfo) -> None:
-        self.rng = random.Random(f"{self.seed}:{episode.task_id}")
+        self.rng = random.Random(f"{self.seed}:{episode.seed}:{episode.task_id}")
         self.screen = episode.screen
 
     def act(self, observation: Observation) -> Turn:

@@ -11,13 +11,18 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from harness.errors import ConfigError, DeskbenchError
+from harness.tasks.suites import BUILT_IN_SUITE, CORE_SUITE
+
+if TYPE_CHECKING:
+    from harness.runner.progress import RunProgress
+    from harness.store.records import Sweep
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="deskbench: evaluate computer-use agents on OSWorld-style tasks in Docker desktops.")
@@ -36,7 +41,7 @@ def repo_root() -> Path:
 
 
 def default_suite() -> Path:
-    return Path(os.environ.get("DESKBENCH_SUITE", repo_root() / "tasks" / "smoke"))
+    return Path(os.environ.get("DESKBENCH_SUITE", BUILT_IN_SUITE))
 
 
 def default_results() -> Path:
@@ -62,18 +67,25 @@ def run(
     agent_option: Annotated[list[str] | None, typer.Option(
         "--agent-option", help="key=value passed to the agent, repeatable (e.g. thinking_budget=2048)")] = None,
     budgets: Annotated[str, typer.Option(help="step budgets, comma-separated")] = "15",
+    sweep: Annotated[str, typer.Option(help="independent: an episode per budget; prefix: one episode at the "
+                                            "largest budget scored at the smaller ones (read-only checkers)")
+                     ] = "independent",
     repeats: Annotated[int, typer.Option(min=1)] = 1,
-    parallel: Annotated[int, typer.Option(min=1, help="episodes at once")] = 1,
+    parallel: Annotated[int, typer.Option(min=1, help="episodes (containers) at once")] = 2,
+    model_calls: Annotated[int | None, typer.Option(min=1, help="agent turns (model calls) at once; "
+                                                              "default: --parallel")] = None,
+    retries: Annotated[int, typer.Option(min=0, help="further attempts after an infrastructure error")] = 2,
     timeout: Annotated[float, typer.Option(help="seconds per episode")] = 900.0,
+    seed: Annotated[int, typer.Option(help="recorded in the manifest; each episode's agent gets seed + repeat")
+                    ] = 0,
     run_dir: Annotated[Path | None, typer.Option(help="run folder; an existing one is resumed")] = None,
-    quiet: Annotated[bool, typer.Option(help="no per-episode lines")] = False,
+    quiet: Annotated[bool, typer.Option(help="no progress bar, no per-episode lines (CI, logs)")] = False,
+    screenshots: Annotated[bool, typer.Option(help="keep every step's screenshot in the trajectories")] = True,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
-    from harness.report.tables import success_table
-    from harness.runner.run import RunConfig, default_run_dir, execute_run
-    from harness.store.records import EpisodeResult
-    from harness.store.run_folder import RunFolder, load_results
+    from harness.runner.run import RunConfig, RunPlan, default_run_dir, execute_run
+    from harness.store.run_folder import RunFolder
     from harness.tasks.loader import load_tasks
 
     options = dict(parse_option(text) for text in agent_option or [])
@@ -81,27 +93,58 @@ def run(
         options["model"] = model
     spec = agent_spec(agent, options)  # the options travel with the agent's spec to every episode
     tasks = load_tasks(suite)
-    config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout)
+    config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
+                       sweep=_sweep(sweep), retries=retries, model_calls=model_calls, seed=seed,
+                       screenshots=screenshots)
     folder = RunFolder(run_dir or default_run_dir(default_results(), f"{agent}-{model}" if model else agent))
-    total = len(tasks) * len(config.budgets) * repeats
-    out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {list(config.budgets)}, "
-              f"{total} episodes -> {folder.path}", highlight=False, markup=False)
+    total = len(tasks) * len(set(config.budgets)) * repeats
+    out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {sorted(set(config.budgets))} "
+              f"({config.sweep}), {total} episodes, {parallel} at once -> {folder.path}", highlight=False,
+              markup=False)
+    progress = _progress(total, quiet)
 
-    def show(r: EpisodeResult) -> None:
-        if not quiet:
-            mark = {"success": "[green]ok  [/]", "failure": "[red]fail[/]"}.get(r.status, f"[yellow]{r.status}[/]")
-            note = f"  {r.error}" if r.error else ""
-            out.print(f"  {mark} {r.domain}/{r.task_id} b={r.budget} steps={r.steps_used} "
-                      f"{r.timings.total:.1f}s{note}", highlight=False)
+    def planned(run_plan: RunPlan, jobs_left: int) -> None:
+        for key, reason in sorted(run_plan.fallback.items()):
+            out.print(f"  prefix sweep not possible for {key} ({reason}): independent episodes", highlight=False,
+                      markup=False)
+        if jobs_left < len(run_plan.jobs):
+            out.print(f"  resuming: {len(run_plan.jobs) - jobs_left} of {len(run_plan.jobs)} episodes already "
+                      "finished", highlight=False)
 
     try:
-        execute_run(tasks, config, folder, on_result=show)
+        with progress:
+            execute_run(tasks, config, folder, on_result=progress.add, on_plan=planned)
     except KeyboardInterrupt:
         err.print(f"interrupted: finished episodes are in {folder.episodes_file}; run again with "
                   f"--run-dir {folder.path} to resume")
         raise typer.Exit(130) from None
-    frame = load_results(folder.path)
+    print_run_summary(folder.path)
+
+
+def _sweep(text: str) -> Sweep:
+    if text not in ("independent", "prefix"):
+        raise ConfigError(f"--sweep must be independent or prefix, got {text!r}")
+    return cast("Sweep", text)
+
+
+def _progress(total: int, quiet: bool) -> RunProgress:
+    from harness.runner.progress import RunProgress
+
+    return RunProgress(out, total, bar=out.is_terminal, quiet=quiet)
+
+
+def print_run_summary(path: Path) -> None:
+    """The success table, then the denominators and what a prefix sweep saved."""
+    from harness.report.tables import success_table
+    from harness.runner.summary import denominators, prefix_savings
+    from harness.store.run_folder import load_results
+
+    frame = load_results(path)
     print_success(success_table(frame))
+    out.print(denominators(frame).describe(), highlight=False, markup=False)
+    savings = prefix_savings(frame)
+    if savings.episodes:
+        out.print(savings.describe(), highlight=False, markup=False)
 
 
 def print_success(table: object) -> None:
@@ -172,6 +215,27 @@ def bench_env(
     from harness.bench.env_latency import measure, render
 
     out.print(render(measure(samples=samples, starts=starts)), highlight=False)
+
+
+@bench_app.command("throughput")
+def bench_throughput(
+    suite: Annotated[Path, typer.Option(help="task suite")] = CORE_SUITE,
+    parallel: Annotated[str, typer.Option(help="parallelism levels, comma-separated")] = "1,2,4,8",
+    limit: Annotated[int | None, typer.Option(min=1, help="only the first N tasks")] = None,
+    overhead: Annotated[bool, typer.Option(help="also time the harness against a 1 s think time")] = True,
+    overhead_tasks: Annotated[int, typer.Option(min=1, help="episodes (the first tasks) for the overhead figure")
+                              ] = 5,
+) -> None:
+    """Episodes per minute at each --parallel (oracle) and the harness's own time per step, side by side."""
+    from harness.bench.throughput import measure_overhead, measure_throughput, render
+    from harness.tasks.loader import load_tasks
+
+    tasks = load_tasks(suite)[:limit]
+    levels = _budgets(parallel)
+    out.print(f"bench throughput: {len(tasks)} tasks from {suite}, parallel {levels}", highlight=False)
+    figures = measure_throughput(tasks, levels)
+    cost = measure_overhead(tasks[:overhead_tasks]) if overhead else None
+    out.print(render(figures, cost), highlight=False, markup=False)
 
 
 def _register_suite_commands() -> None:

@@ -24,7 +24,7 @@ from harness.checkers import GETTERS, METRICS, EvalContext, Verdict, evaluate
 from harness.errors import CheckerError, DeskbenchError, InfraError, SandboxError, SetupError
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
 from harness.setup import STEPS, SetupContext, run_steps
-from harness.store.records import EpisodeResult, Status, Timings, TokenUsage
+from harness.store.records import CheckpointScore, EpisodeResult, Status, Timings, TokenUsage
 from harness.store.trajectory import TrajectoryWriter, episode_folder
 from harness.tasks.compat import assess
 from harness.tasks.images import image_for_task
@@ -37,15 +37,27 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class EpisodeSpec:
-    """What to run: a task, a budget, and which repetition."""
+    """What to run: a task, a budget, which repetition and which attempt.
+
+    ``checkpoints`` (prefix sweeps) are smaller budgets at which the desktop
+    is scored without ending the episode; only tasks whose scoring cannot
+    change the desktop may have them (see ``harness.runner.prefix``).
+    """
 
     task: Task
     budget: int
     repeat: int = 0
+    attempt: int = 0
+    checkpoints: tuple[int, ...] = ()
 
     @property
     def episode_id(self) -> str:
         return f"{self.task.domain}.{self.task.id}.b{self.budget}.r{self.repeat}"
+
+    @property
+    def trajectory_id(self) -> str:
+        """The trajectory folder's name: a retry keeps the earlier attempts' folders."""
+        return self.episode_id if self.attempt == 0 else f"{self.episode_id}.a{self.attempt}"
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class EpisodeOptions:
     network: bool = False  # whether tasks that need the network may run (the container still has none yet)
     trajectories: Path | None = None  # run folder to write episodes/<id>/ trajectories into; None: none
     screenshots: bool = True  # keep the screenshots in trajectories
+    seed: int = 0  # the run's seed; each episode's agent gets seed + repeat
 
 
 class EpisodeTimeout(DeskbenchError):
@@ -78,7 +91,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     task = spec.task
     record = EpisodeResult(run_id=options.run_id, episode_id=spec.episode_id, task_id=task.id,
                            domain=task.domain or "", agent=agent.name, model=agent.model_name(),
-                           budget=spec.budget, repeat=spec.repeat, status="infra_error")
+                           budget=spec.budget, repeat=spec.repeat, attempt=spec.attempt, status="infra_error")
     timings = Timings()
     started = time.monotonic()
     deadline = started + options.timeout
@@ -93,6 +106,8 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     cache = Path(cache_tmp.name)  # outputs of setup steps and copies of desktop files for the checkers
     try:
         labels = {"deskbench.run": options.run_id, "deskbench.episode": spec.episode_id}
+        if options.trajectories is not None:  # lets a resumed run find the containers a killed one left
+            labels["deskbench.folder"] = str(options.trajectories.resolve())
         with start_sandbox(image_for_task(task, options.image), labels=labels, screen=options.screen,
                            limits=options.limits) as box:
             record.image = box.image
@@ -103,9 +118,11 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
             timings.setup = time.monotonic() - t
             phase = "agent"
             t = time.monotonic()
-            writer = (TrajectoryWriter(episode_folder(options.trajectories, spec.episode_id), options.screenshots)
+            writer = (TrajectoryWriter(episode_folder(options.trajectories, spec.trajectory_id), options.screenshots)
                       if options.trajectories is not None else None)
-            _agent_loop(box, agent, spec, loop, deadline, writer)
+            checkpoint = partial(_checkpoint, record, box, task, cache, loop, t)
+            _agent_loop(box, agent, spec, loop, deadline, writer, checkpoint if spec.checkpoints else None,
+                        seed=options.seed + spec.repeat)
             timings.agent = time.monotonic() - t
             phase = "evaluation"
             t = time.monotonic()
@@ -169,12 +186,36 @@ def _check_deadline(deadline: float, where: str) -> None:
         raise EpisodeTimeout(f"episode time limit reached {where}")
 
 
+def _checkpoint(record: EpisodeResult, box: Sandbox, task: Task, cache: Path, loop: _Loop, agent_started: float) -> None:
+    """Score the desktop as a run with budget ``loop.steps`` would have, without ending the episode.
+
+    No postconfig runs (prefix sweeps only take tasks without one), and a
+    checker error is recorded for this checkpoint alone: the episode goes on.
+    """
+    t = time.monotonic()
+    point = CheckpointScore(steps=loop.steps, status="checker_error", usage=loop.usage.model_copy(),
+                            agent_seconds=t - agent_started)
+    try:
+        verdict = evaluate(task.evaluator, EvalContext(box.guest, task, cache, None))
+        point.score, point.status = verdict.score, "success" if verdict.score >= 1.0 else "failure"
+    except CheckerError as exc:
+        point.error = str(exc)
+    point.evaluation_seconds = time.monotonic() - t
+    record.checkpoints.append(point)
+
+
 def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, deadline: float,
-                writer: TrajectoryWriter | None = None) -> None:
-    """Observe, act, repeat -- at most ``budget`` turns; DONE and FAIL end the episode early."""
+                writer: TrajectoryWriter | None = None, checkpoint: Callable[[], None] | None = None,
+                seed: int = 0) -> None:
+    """Observe, act, repeat -- at most ``budget`` turns; DONE and FAIL end the episode early.
+
+    After a turn that did not end the episode, ``checkpoint`` scores the desktop
+    when the turn count is one of ``spec.checkpoints``.
+    """
     task = spec.task
     info = EpisodeInfo(task.id, task.domain or "", task.instruction, spec.budget, box.screen,
-                       task.solution if agent.uses_reference_solution else None)
+                       task.solution if agent.uses_reference_solution else None,
+                       seed=seed)
     _call_agent(lambda: agent.start(info))
     toolbox = Toolbox(box.guest, box.screen, editor_version=agent.editor_version)
     results: list[ToolResult] = []
@@ -203,6 +244,8 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
         loop.env += env
         if writer is not None:
             writer.step(loop.steps - 1, seen, turn, results, think, env)
+        if checkpoint is not None and loop.steps in spec.checkpoints and loop.steps < spec.budget:
+            checkpoint()
 
 
 def _call_agent(fn: Callable[[], T]) -> T:

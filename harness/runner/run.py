@@ -1,24 +1,40 @@
-"""A run: plan episodes (tasks x budgets x repeats), execute them, append each result as it finishes.
+"""A run: plan jobs (tasks x budgets x repeats), execute them, append each result as it finishes.
 
-Re-running with the same run folder skips episodes already recorded, so a
-crashed or interrupted run resumes where it stopped and loses nothing.
+Budget sweeps are ``independent`` (each budget its own episode) or
+``prefix`` (one episode at the largest budget, scored at the smaller budgets'
+checkpoints, for tasks whose scoring is read-only; the others fall back to
+independent episodes and the manifest says which).  An infrastructure error
+is retried up to ``retries`` times; every attempt is recorded and the last
+one counts.  Re-running with the same run folder skips finished episodes, so
+a crashed, killed or interrupted run resumes where it stopped, and the
+manifest refuses a resume whose configuration would change the results.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.agents.registry import make_agent
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
-from harness.sandbox.container import SandboxLimits
+from harness.runner.executor import Executor, LocalExecutor
+from harness.runner.prefix import expand_prefix, prefix_ineligible
+from harness.runner.throttle import RunStopped, ThrottledAgent
+from harness.sandbox.container import SandboxLimits, remove_container
 from harness.sandbox.engine import docker_client
 from harness.sandbox.images import resolve_image
-from harness.store.records import EpisodeResult
+from harness.store.manifest import (
+    RunManifest,
+    check_resume,
+    deskbench_version,
+    read_manifest,
+    suite_hash,
+    write_manifest,
+)
+from harness.store.records import EpisodeResult, Sweep
 from harness.store.run_folder import RunFolder
 from harness.tasks.images import image_for_task
 from harness.tasks.schema import Task
@@ -31,13 +47,34 @@ class RunConfig:
     agent: str = "oracle"
     budgets: Sequence[int] = (15,)
     repeats: int = 1
-    parallel: int = 1
+    parallel: int = 1  # concurrent episodes, i.e. containers
     image: str = "desktop"
     screen: tuple[int, int] = (1280, 800)
     timeout: float = 900.0
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     network: bool = False
     screenshots: bool = True
+    sweep: Sweep = "independent"
+    retries: int = 2  # further attempts after an infrastructure error
+    model_calls: int | None = None  # concurrent agent turns (model calls); None: one per episode slot
+    seed: int = 0  # recorded in the manifest; each episode's agent is told seed + repeat
+
+
+@dataclass(frozen=True)
+class Job:
+    """One episode to run and the budgets it answers for (several in a prefix sweep, smallest first)."""
+
+    spec: EpisodeSpec
+    budgets: tuple[int, ...]
+
+    def episode_ids(self) -> list[str]:
+        return [replace(self.spec, budget=b).episode_id for b in self.budgets]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    jobs: list[Job]
+    fallback: dict[str, str]  # prefix sweeps: task key -> why it runs independent episodes
 
 
 def new_run_id(agent: str) -> str:
@@ -49,41 +86,112 @@ def plan(tasks: Sequence[Task], budgets: Sequence[int], repeats: int) -> list[Ep
     return [EpisodeSpec(t, b, r) for t in tasks for b in budgets for r in range(repeats)]
 
 
-def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder,
-                on_result: OnResult | None = None) -> list[EpisodeResult]:
-    """Run every planned episode not yet in ``folder``; returns the records of this call."""
+def plan_jobs(tasks: Sequence[Task], config: RunConfig) -> RunPlan:
+    """The jobs of a run: one per episode, or in a prefix sweep one per (task, repeat) where scoring is read-only."""
+    budgets = tuple(sorted(set(config.budgets)))
+    jobs: list[Job] = []
+    fallback: dict[str, str] = {}
+    for task in tasks:
+        reason = prefix_ineligible(task) if config.sweep == "prefix" and len(budgets) > 1 else "independent"
+        if reason is None:
+            jobs += [Job(EpisodeSpec(task, budgets[-1], r, checkpoints=budgets[:-1]), budgets)
+                     for r in range(config.repeats)]
+            continue
+        if config.sweep == "prefix" and len(budgets) > 1:
+            fallback[task.key] = reason
+        jobs += [Job(EpisodeSpec(task, b, r), (b,)) for b in budgets for r in range(config.repeats)]
+    return RunPlan(jobs, fallback)
+
+
+def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_result: OnResult | None = None,
+                executor: Executor | None = None, on_plan: Callable[[RunPlan, int], None] | None = None,
+                ) -> list[EpisodeResult]:
+    """Run every planned episode not yet finished in ``folder``; returns the records of this call.
+
+    ``on_result`` sees every record as soon as it is on disk (retried attempts
+    too: ``will_retry``); ``on_plan`` sees the plan and how many jobs are left.
+    """
     folder.create()
-    done = folder.finished_ids()
-    todo = [s for s in plan(tasks, config.budgets, config.repeats) if s.episode_id not in done]
-    options = EpisodeOptions(run_id=folder.path.name, image=config.image, screen=config.screen,
-                             limits=config.limits, timeout=config.timeout, network=config.network,
-                             trajectories=folder.path, screenshots=config.screenshots)
-    preflight(todo, config)
-    results: list[EpisodeResult] = []
-    lock = threading.Lock()
+    with folder.lock():
+        run_plan = plan_jobs(tasks, config)
+        todo = _remaining(run_plan.jobs, folder, config.retries)
+        preflight([job.spec for job, _ in todo], config)
+        _settle_manifest(folder, tasks, config, run_plan, images_known=bool(todo))
+        if todo:
+            remove_orphans(folder)
+        if on_plan is not None:
+            on_plan(run_plan, len(todo))
+        worker = _Worker(config, folder, on_result)
+        try:
+            (executor or LocalExecutor(config.parallel)).run(todo, worker.run_job, worker.stop)
+        finally:
+            if worker.results:
+                folder.consolidate()
+    return worker.results
 
-    def one(spec: EpisodeSpec) -> None:
-        record = run_episode(spec, make_agent(config.agent), options)
-        with lock:
-            folder.append(record)
-            results.append(record)
-            if on_result:
-                on_result(record)
 
-    if config.parallel <= 1:
-        for spec in todo:
-            one(spec)
-        return results
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=config.parallel)
-    try:
-        futures = [pool.submit(one, s) for s in todo]
-        for f in concurrent.futures.as_completed(futures):
-            f.result()
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
+def remove_orphans(folder: RunFolder) -> list[str]:
+    """Remove containers a killed earlier process left for this folder (we hold its lock: none is live)."""
+    found = docker_client().containers.list(
+        all=True, filters={"label": [f"deskbench.folder={folder.path.resolve()}"]})
+    for container in found:
+        remove_container(container)
+    return [str(c.name) for c in found]
+
+
+def _remaining(jobs: Sequence[Job], folder: RunFolder, retries: int) -> list[tuple[Job, int]]:
+    """Jobs with an episode not finished, each with the attempt to run next."""
+    latest = folder.latest()
+    todo = []
+    for job in jobs:
+        found = [latest.get(i) for i in job.episode_ids()]
+        if all(r is not None and not r.will_retry for r in found):
+            continue
+        tried = [r.attempt for r in found if r is not None]
+        todo.append((job, max(tried) + 1 if tried else 0))
+    return todo
+
+
+class _Worker:
+    """Runs jobs (in any thread): attempts until one is not an infrastructure error, records each at once."""
+
+    def __init__(self, config: RunConfig, folder: RunFolder, on_result: OnResult | None) -> None:
+        self.config, self.folder, self.on_result = config, folder, on_result
+        self.options = EpisodeOptions(run_id=folder.path.name, image=config.image, screen=config.screen,
+                                      limits=config.limits, timeout=config.timeout, network=config.network,
+                                      trajectories=folder.path, screenshots=config.screenshots,
+                                      seed=config.seed)
+        self.stop = threading.Event()
+        self.calls = threading.BoundedSemaphore(config.model_calls or max(1, config.parallel))
+        self.lock = threading.Lock()
+        self.results: list[EpisodeResult] = []
+
+    def run_job(self, item: tuple[Job, int]) -> None:
+        job, attempt = item
+        while not self.stop.is_set():
+            agent = ThrottledAgent(make_agent(self.config.agent), self.calls, self.stop)
+            try:
+                main = run_episode(replace(job.spec, attempt=attempt), agent, self.options)
+            except RunStopped:
+                return  # abandoned mid-episode: not recorded, so a resume runs it again
+            main.will_retry = main.status == "infra_error" and attempt < self.config.retries
+            self._record(job, main)
+            if not main.will_retry:
+                return
+            attempt += 1
+
+    def _record(self, job: Job, main: EpisodeResult) -> None:
+        if job.spec.checkpoints:
+            main.sweep = "prefix"
+            records = expand_prefix(main, job.budgets[:-1], job.episode_ids()[:-1])
+        else:
+            records = [main]
+        self.folder.append_all(records)  # all budgets of one episode in one write: a kill keeps all or none
+        with self.lock:
+            self.results.extend(records)
+            for record in records:
+                if self.on_result is not None:
+                    self.on_result(record)
 
 
 def preflight(todo: Sequence[EpisodeSpec], config: RunConfig) -> None:
@@ -94,6 +202,43 @@ def preflight(todo: Sequence[EpisodeSpec], config: RunConfig) -> None:
     docker_client()
     for name in sorted({image_for_task(s.task, config.image) for s in todo}):
         resolve_image(name)
+
+
+def image_digests(tasks: Sequence[Task], default: str) -> dict[str, str]:
+    """The engine's id of every image the tasks run in: a rebuilt image is a different experiment."""
+    client = docker_client()
+    return {name: str(client.images.get(resolve_image(name)).id)
+            for name in sorted({image_for_task(t, default) for t in tasks})}
+
+
+def run_manifest(tasks: Sequence[Task], config: RunConfig, fallback: dict[str, str],
+                 images: dict[str, str]) -> RunManifest:
+    identity = {
+        "agent": config.agent, "model": make_agent(config.agent).model_name(),
+        "budgets": sorted(set(config.budgets)), "repeats": config.repeats, "sweep": config.sweep,
+        "seed": config.seed, "suite_hash": suite_hash(tasks), "tasks": len(tasks), "image": config.image,
+        "images": images, "screen": list(config.screen), "timeout": config.timeout,
+        "limits": asdict(config.limits), "network": config.network,
+    }
+    settings = {"parallel": config.parallel, "model_calls": config.model_calls, "retries": config.retries,
+                "screenshots": config.screenshots}
+    return RunManifest(deskbench_version=deskbench_version(), identity=identity, settings=settings,
+                       prefix_fallback=fallback)
+
+
+def _settle_manifest(folder: RunFolder, tasks: Sequence[Task], config: RunConfig, run_plan: RunPlan,
+                     images_known: bool) -> None:
+    """Write the manifest of a new run folder; check a resumed one's against this configuration."""
+    old = read_manifest(folder.path)
+    if old is not None and not images_known:
+        images = dict(old.identity.get("images") or {})  # nothing left to run: no need to ask the engine
+    else:
+        images = image_digests(tasks, config.image)
+    new = run_manifest(tasks, config, run_plan.fallback, images)
+    if old is None:
+        write_manifest(folder.path, new)
+        return
+    check_resume(old, new, folder.path)
 
 
 def default_run_dir(root: Path, agent: str) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import requests.exceptions
 from docker.models.containers import Container
 
 from harness.errors import SandboxError
@@ -133,6 +134,36 @@ def remove_container(container: Container) -> None:
             raise
 
 
+def _remove_despite_interrupts(client: Any, container: Container | None, name: str, attempts: int = 3) -> None:
+    """Remove the episode's container even when Ctrl-C is pressed again while it is being removed.
+
+    An impatient second Ctrl-C would otherwise abort the removal and leak a
+    running desktop.  Each interrupt restarts the removal (up to ``attempts``
+    times) and is re-raised once the container is gone.  A container whose
+    creation was interrupted before the engine answered is found by its name.
+    """
+    interrupted: KeyboardInterrupt | None = None
+    for _ in range(attempts):
+        try:
+            target = container if container is not None else _find(client, name)
+            if target is not None:
+                remove_container(target)
+            break
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted
+
+
+def _find(client: Any, name: str) -> Container | None:
+    """The container named ``name``, or None when there is none (or the engine cannot tell: nothing to remove)."""
+    try:
+        found: Container = client.containers.get(name)
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return None
+    return found
+
+
 @contextmanager
 def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: tuple[int, int] = (1280, 800),
                   limits: SandboxLimits = SandboxLimits(), ready_timeout: float = 60.0) -> Iterator[Sandbox]:
@@ -144,9 +175,10 @@ def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: t
     started = time.monotonic()
     container: Container | None = None
     guest: GuestClient | None = None
+    kwargs = container_kwargs(tag, labels, folder, screen, limits)
     try:
         try:
-            container = client.containers.run(**container_kwargs(tag, labels, folder, screen, limits))
+            container = client.containers.run(**kwargs)
         except docker.errors.APIError as exc:
             raise SandboxError(f"cannot start a container from {tag}: {exc.explanation or exc}") from None
         guest = GuestClient(str(folder / "guest.sock"))
@@ -156,6 +188,5 @@ def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: t
     finally:
         if guest is not None:
             guest.close_connection()
-        if container is not None:
-            remove_container(container)
+        _remove_despite_interrupts(client, container, str(kwargs["name"]))
         shutil.rmtree(folder, ignore_errors=True)

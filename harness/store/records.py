@@ -7,11 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RECORD_VERSION = 1
+#: 1: the first format.  2: ``attempt``/``will_retry`` (retries of infrastructure errors, every attempt kept),
+#: ``sweep``/``derived_from``/``checkpoints`` (prefix budget sweeps).  Version-1 lines still load.
+RECORD_VERSION = 2
 
 Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
                  "needs_network", "needs_account"]
 SCORED: tuple[Status, ...] = ("success", "failure")
+Sweep = Literal["independent", "prefix"]
 
 
 class Timings(BaseModel):
@@ -34,6 +37,18 @@ class TokenUsage(BaseModel):
     cost_usd: float = 0.0
 
 
+class CheckpointScore(BaseModel):
+    """The desktop scored mid-episode, after ``steps`` turns (prefix sweeps): what a run at that budget would get."""
+
+    steps: int
+    status: Status
+    score: float | None = None
+    error: str | None = None
+    usage: TokenUsage = Field(default_factory=TokenUsage)  # cumulative, up to and including turn ``steps``
+    agent_seconds: float = 0.0  # agent-loop time up to the checkpoint
+    evaluation_seconds: float = 0.0
+
+
 class EpisodeResult(BaseModel):
     """Everything one episode produced that tables need; trajectories live in their own files."""
 
@@ -48,7 +63,8 @@ class EpisodeResult(BaseModel):
     model: str | None = None
     budget: int
     repeat: int = 0
-    attempt: int = 0
+    attempt: int = 0  # 0 for the first try; a retried infrastructure error keeps every attempt
+    will_retry: bool = False  # this attempt ended in an infrastructure error and another attempt follows
     image: str = ""
     status: Status
     score: float | None = None
@@ -60,6 +76,9 @@ class EpisodeResult(BaseModel):
     timings: Timings = Field(default_factory=Timings)
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
+    sweep: Sweep = "independent"
+    derived_from: str | None = None  # prefix sweeps: the episode whose checkpoint (or final state) this is
+    checkpoints: list[CheckpointScore] = Field(default_factory=list)
 
     @property
     def scored(self) -> bool:

@@ -44,8 +44,8 @@ class TrajectoryWriter:
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "steps.jsonl").write_text("")
 
-    def _image(self, name: str, shot: Screenshot | None) -> str | None:
-        if shot is None or not self.screenshots:
+    def _image(self, name: str, shot: Screenshot | None, always: bool = False) -> str | None:
+        if shot is None or not (self.screenshots or always):
             return None
         file = f"{name}.{EXTENSIONS.get(shot.media_type, 'png')}"
         (self.folder / file).write_bytes(shot.data)
@@ -75,7 +75,8 @@ class TrajectoryWriter:
             fh.write(json.dumps(record, default=str) + "\n")
 
     def final(self, shot: Screenshot | None, checker: dict[str, Any]) -> None:
-        self._image("final", shot)
+        """The screen that was scored (kept even with step screenshots off) and the checker's verdict."""
+        self._image("final", shot, always=True)
         (self.folder / "checker.json").write_text(json.dumps(checker, indent=1, default=str))
 
 

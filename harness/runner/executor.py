@@ -1,0 +1,52 @@
+"""Where episodes run: the executor interface, and the local one (a pool of threads, one container each).
+
+The runner hands an executor a list of jobs and a function that runs one; the
+executor decides where and how many at once.  A cluster executor implements
+the same ``run`` and nothing else changes.  Stopping is cooperative: on Ctrl-C
+the executor sets ``stop`` (no new job starts, running agents are stopped at
+their next turn, their containers removed), waits for the running jobs, and
+re-raises.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+J = TypeVar("J")
+
+
+class Executor(Protocol):
+    """Runs ``work(job)`` for every job; returns when all are done, raises KeyboardInterrupt when stopped."""
+
+    def run(self, jobs: Sequence[J], work: Callable[[J], None], stop: threading.Event) -> None: ...
+
+
+class LocalExecutor:
+    """``parallel`` jobs at once in threads of this process (each job runs its own container).
+
+    With ``parallel`` 1 jobs run in the calling thread, so Ctrl-C reaches the
+    running episode directly.
+    """
+
+    def __init__(self, parallel: int = 1) -> None:
+        self.parallel = max(1, parallel)
+
+    def run(self, jobs: Sequence[J], work: Callable[[J], None], stop: threading.Event) -> None:
+        if self.parallel == 1:
+            for job in jobs:
+                if stop.is_set():
+                    raise KeyboardInterrupt
+                work(job)
+            return
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="episode")
+        try:
+            for future in concurrent.futures.as_completed([pool.submit(work, job) for job in jobs]):
+                future.result()
+        except BaseException:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
