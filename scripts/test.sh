@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 scripts/ensure-docker.sh
+scripts/ensure-chromium.sh
 .venv/bin/deskbench images build
 exec .venv/bin/python -m pytest -q "$@"

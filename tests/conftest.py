@@ -48,3 +48,11 @@ def no_leftovers() -> Iterator[None]:
     yield
     after = test_containers() - before
     assert not after, f"containers left behind: {sorted(after)}"
+
+
+@pytest.fixture(scope="session")
+def report_runs(tmp_path_factory: pytest.TempPathFactory, desktop_image: str) -> dict[str, Path]:
+    """Run folders ``oracle``, ``noop`` and ``claude`` (mock API) over the smoke suite: see tests/report_runs.py."""
+    from .report_runs import make_report_runs
+
+    return make_report_runs(tmp_path_factory.mktemp("report-runs"))

@@ -249,6 +249,16 @@ def _register_suite_commands() -> None:
 _register_suite_commands()
 
 
+def _register_result_commands() -> None:
+    from harness.cli import plot_cmds, report_cmds, view_cmds
+
+    for module in (report_cmds, plot_cmds, view_cmds):
+        module.register(app)
+
+
+_register_result_commands()
+
+
 def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # same clean-up path as Ctrl-C
 

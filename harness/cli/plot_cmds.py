@@ -1,0 +1,9 @@
+"""CLI command ``plot``: figures of finished runs (issue 6; being written)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``deskbench`` app."""
