@@ -5,6 +5,11 @@ memory and pids limits; the desktop runs as uid 1000.  The host reaches the
 guest through a Unix socket in a private per-episode folder (mode 0700) that
 is bind-mounted at ``/run/deskbench``.  Readiness is the guest answering and a
 first screenshot succeeding -- never a fixed sleep.
+
+An :class:`~harness.sandbox.egress.EgressPolicy` opts an episode into reaching
+the hosts it names: the container still has no network, and its HTTP clients
+go through an allowlisting proxy on the host, over a second socket in the same
+private folder (see :mod:`harness.sandbox.egress`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import requests.exceptions
 from docker.models.containers import Container
 
 from harness.errors import SandboxError
+from harness.sandbox.egress import SOCKET_NAME, EgressPolicy, EgressProxy, proxy_environment, start_relay
 from harness.sandbox.engine import docker_client
 from harness.sandbox.guest import GuestClient
 from harness.sandbox.images import resolve_image
@@ -55,6 +61,7 @@ class Sandbox:
     screen: tuple[int, int]
     start_seconds: float = 0.0
     labels: dict[str, str] = field(default_factory=dict)
+    egress: EgressProxy | None = None  # the allowlisting proxy, when the episode may reach some hosts
 
     def is_running(self) -> bool:
         try:
@@ -77,14 +84,19 @@ def _private_folder() -> Path:
 
 
 def container_kwargs(image: str, labels: dict[str, str], folder: Path, screen: tuple[int, int],
-                     limits: SandboxLimits) -> dict[str, Any]:
-    """Everything ``docker run`` gets: isolation and limits live here, in one place."""
+                     limits: SandboxLimits, egress: bool = False) -> dict[str, Any]:
+    """Everything ``docker run`` gets: isolation and limits live here, in one place.
+
+    ``egress`` adds only the proxy variables: the network stays ``none``
+    whatever the policy, because the proxy is reached through the mounted folder.
+    """
+    environment = {"DESKBENCH_SCREEN": f"{screen[0]}x{screen[1]}", **(proxy_environment() if egress else {})}
     return {
         "image": image,
         "detach": True,
         "name": f"deskbench-{uuid.uuid4().hex[:12]}",
-        "labels": {LABEL: "1", **labels},
-        "environment": {"DESKBENCH_SCREEN": f"{screen[0]}x{screen[1]}"},
+        "labels": {LABEL: "1", **labels, **({f"{LABEL}.egress": "allowlist"} if egress else {})},
+        "environment": environment,
         "volumes": {str(folder): {"bind": GUEST_MOUNT, "mode": "rw"}},
         "network_mode": "none",
         "user": f"{DESKTOP_UID}:{DESKTOP_UID}",
@@ -164,10 +176,22 @@ def _find(client: Any, name: str) -> Container | None:
     return found
 
 
+def _egress_proxy(policy: EgressPolicy | None, folder: Path) -> EgressProxy | None:
+    """The episode's proxy, listening before the container starts (None: no network at all, the default)."""
+    if policy is None:
+        return None
+    return EgressProxy(policy, folder / SOCKET_NAME, owner_uid=DESKTOP_UID).start()
+
+
 @contextmanager
 def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: tuple[int, int] = (1280, 800),
-                  limits: SandboxLimits = SandboxLimits(), ready_timeout: float = 60.0) -> Iterator[Sandbox]:
-    """Start a fresh desktop from image name ``image`` and yield it; the container is always removed."""
+                  limits: SandboxLimits = SandboxLimits(), ready_timeout: float = 60.0,
+                  egress: EgressPolicy | None = None) -> Iterator[Sandbox]:
+    """Start a fresh desktop from image name ``image`` and yield it; the container is always removed.
+
+    ``egress`` names the hosts the desktop's HTTP(S) clients may reach through
+    the proxy; None (the default) leaves the desktop without any network.
+    """
     tag = resolve_image(image)
     client = docker_client()
     folder = _private_folder()
@@ -175,18 +199,24 @@ def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: t
     started = time.monotonic()
     container: Container | None = None
     guest: GuestClient | None = None
-    kwargs = container_kwargs(tag, labels, folder, screen, limits)
+    proxy: EgressProxy | None = None
+    kwargs = container_kwargs(tag, labels, folder, screen, limits, egress=egress is not None)
     try:
+        proxy = _egress_proxy(egress, folder)
         try:
             container = client.containers.run(**kwargs)
         except docker.errors.APIError as exc:
             raise SandboxError(f"cannot start a container from {tag}: {exc.explanation or exc}") from None
         guest = GuestClient(str(folder / "guest.sock"))
         _wait_ready(container, guest, folder / "guest.sock", ready_timeout)
-        box = Sandbox(container, guest, tag, folder, screen, time.monotonic() - started, labels)
+        if proxy is not None:
+            start_relay(guest, f"{GUEST_MOUNT}/{SOCKET_NAME}")
+        box = Sandbox(container, guest, tag, folder, screen, time.monotonic() - started, labels, proxy)
         yield box
     finally:
         if guest is not None:
             guest.close_connection()
         _remove_despite_interrupts(client, container, str(kwargs["name"]))
+        if proxy is not None:
+            proxy.stop()
         shutil.rmtree(folder, ignore_errors=True)
