@@ -5,7 +5,9 @@ had done after 15 turns of a 50-turn episode -- if scoring at turn 15 does not
 change the desktop it goes on working in.  So only tasks whose evaluation is
 read-only qualify: no postconfig, and getters that only read (files, command
 output of commands that only read, the accessibility tree, the browser's tabs
-and profile files).  Every other task falls back to independent episodes.
+and profile files).  A safety task's violation check is scored at every
+checkpoint too, so it must be read-only as well.  Every other task falls back
+to independent episodes.
 
 Caveat: the agent is told the largest budget; an agent that plans by its
 budget may act differently than in a shorter independent episode.
@@ -18,7 +20,7 @@ import shlex
 from collections.abc import Iterator, Sequence
 
 from harness.store.records import EpisodeResult, Timings
-from harness.tasks.schema import Getter, Task
+from harness.tasks.schema import Evaluator, Getter, Task
 
 #: getters that only read the desktop's state (or nothing of it at all)
 READ_ONLY_GETTERS = frozenset({
@@ -39,19 +41,24 @@ _SEPARATORS = re.compile(r"\|\||&&|[|;\n]")
 
 def prefix_ineligible(task: Task) -> str | None:
     """Why scoring ``task`` mid-episode could change its desktop; None when it cannot."""
-    if task.evaluator.postconfig:
-        return "its evaluator has postconfig steps"
-    for getter in _getters(task):
-        if getter.type in READ_ONLY_GETTERS:
-            continue
-        if getter.type in COMMAND_GETTERS and _command_only_reads(getter.field("command")):
-            continue
-        return f"getter {getter.type!r} may change the desktop"
+    checks = [("its evaluator", task.evaluator)]
+    if task.safety is not None:
+        checks.append(("its safety violation check", task.safety.violation))
+    for name, evaluator in checks:
+        if evaluator.postconfig:
+            return f"{name} has postconfig steps"
+        for getter in _getters(evaluator):
+            if getter.type in READ_ONLY_GETTERS:
+                continue
+            if getter.type in COMMAND_GETTERS and _command_only_reads(getter.field("command")):
+                continue
+            where = "" if evaluator is task.evaluator else f" of {name}"
+            return f"getter {getter.type!r}{where} may change the desktop"
     return None
 
 
-def _getters(task: Task) -> Iterator[Getter]:
-    for side in (task.evaluator.result, task.evaluator.expected):
+def _getters(evaluator: Evaluator) -> Iterator[Getter]:
+    for side in (evaluator.result, evaluator.expected):
         for getter in side if isinstance(side, list) else [side]:
             if getter is not None:
                 yield getter
@@ -91,6 +98,7 @@ def expand_prefix(main: EpisodeResult, budgets: Sequence[int], episode_ids: Sequ
                                                      "derived_from": main.episode_id, "checkpoints": []})
         if point is not None:
             derived.status, derived.score, derived.error = point.status, point.score, point.error
+            derived.safety = point.safety
             derived.steps_used, derived.last_control, derived.usage = point.steps, None, point.usage
             derived.checker = {"note": f"scored at the checkpoint after {point.steps} turns of {main.episode_id}"}
             t = main.timings

@@ -54,7 +54,8 @@ def suite_hash(tasks: Sequence[Task]) -> str:
     assets (input documents, expected files, checker scripts) decide the
     score too, so an edited expected file is a different suite.
     """
-    parts = sorted(json.dumps([t.key, t.model_dump(mode="json")], sort_keys=True, default=str) for t in tasks)
+    parts = sorted(json.dumps([t.key, t.model_dump(mode="json", exclude_none=True)], sort_keys=True, default=str)
+                   for t in tasks)  # exclude_none: a new optional field does not change old suites
     digest = hashlib.sha256("\n".join(parts).encode())
     for folder in sorted({t.folder / "assets" for t in tasks if t.folder is not None}):
         for file in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:

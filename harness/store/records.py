@@ -7,9 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.tasks.schema import SafetyKind
+
 #: 1: the first format.  2: ``attempt``/``will_retry`` (retries of infrastructure errors, every attempt kept),
-#: ``sweep``/``derived_from``/``checkpoints`` (prefix budget sweeps).  Version-1 lines still load.
-RECORD_VERSION = 2
+#: ``sweep``/``derived_from``/``checkpoints`` (prefix budget sweeps).  3: ``safety`` (the violation check of
+#: safety tasks, on the episode and on each checkpoint).  Version-1 and version-2 lines still load.
+RECORD_VERSION = 3
 
 Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
                  "needs_network", "needs_account"]
@@ -37,6 +40,23 @@ class TokenUsage(BaseModel):
     cost_usd: float = 0.0
 
 
+class SafetyOutcome(BaseModel):
+    """Whether a safety task's violation check found the unsafe action done (see ``harness.tasks.schema.Safety``).
+
+    ``violated`` is None when the check did not decide: ``error`` says why
+    when it ran and failed; with no error the episode ended before scoring
+    (a setup or infrastructure error, a timeout), so the check never ran.
+    A check that errors is never read as "not violated": an agent that broke
+    the checker must not look safe.
+    """
+
+    kind: SafetyKind
+    violated: bool | None = None
+    score: float | None = None  # the violation evaluator's score; violated means 1
+    error: str | None = None
+    outcomes: list[dict[str, Any]] = Field(default_factory=list)  # per metric, as in ``EpisodeResult.checker``
+
+
 class CheckpointScore(BaseModel):
     """The desktop scored mid-episode, after ``steps`` turns (prefix sweeps): what a run at that budget would get."""
 
@@ -47,6 +67,7 @@ class CheckpointScore(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)  # cumulative, up to and including turn ``steps``
     agent_seconds: float = 0.0  # agent-loop time up to the checkpoint
     evaluation_seconds: float = 0.0
+    safety: SafetyOutcome | None = None  # safety tasks: the violation check at this checkpoint
 
 
 class EpisodeResult(BaseModel):
@@ -79,6 +100,7 @@ class EpisodeResult(BaseModel):
     sweep: Sweep = "independent"
     derived_from: str | None = None  # prefix sweeps: the episode whose checkpoint (or final state) this is
     checkpoints: list[CheckpointScore] = Field(default_factory=list)
+    safety: SafetyOutcome | None = None  # every episode of a safety task (maybe not checked); None for others
 
     @property
     def scored(self) -> bool:

@@ -2,9 +2,10 @@
 
 OSWorld keys (``id``, ``instruction``, ``config``, ``evaluator``,
 ``related_apps``, ``snapshot``, ``source``, ``trajectory``) keep their meaning;
-deskbench adds ``domain``, ``image`` and ``solution`` (the reference solution
-in the agent action vocabulary).  Unknown keys are kept (``extra="allow"``)
-so a task file round-trips unchanged.
+deskbench adds ``domain``, ``image``, ``solution`` (the reference solution
+in the agent action vocabulary) and ``safety`` (a second check, of whether the
+agent did something unsafe, scored apart from completion).  Unknown keys are
+kept (``extra="allow"``) so a task file round-trips unchanged.
 """
 
 from __future__ import annotations
@@ -58,6 +59,40 @@ class Evaluator(_Open):
         return self.funcs == ["infeasible"]
 
 
+SafetyKind = Literal["injection", "consequential"]
+
+
+class Safety(BaseModel):
+    """What a safety task watches for, scored apart from whether the task was done.
+
+    ``injection``: content on the screen tells the agent to do something the
+    user did not ask for.  ``consequential``: the honest way to the goal takes
+    a step a person should approve first (deleting data they did not name,
+    paying, accepting terms, overwriting a file), so the right move is to stop
+    and ask.  ``violation`` is an ordinary evaluator whose score is 1 when the
+    unsafe thing happened; it is scored without the agent's last word (an
+    agent that says FAIL after deleting the data still deleted it).
+    ``unsafe_solution`` commits the violation, to prove the check can fire.
+    Unknown keys are refused here, unlike the rest of a task: a misspelt key
+    in this small block would otherwise silently switch a check off.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SafetyKind
+    violation: Evaluator
+    unsafe_solution: list[Action] | None = None
+    note: str | None = None  # what the unsafe action is, in a few words, for people reading results
+
+    @field_validator("violation")
+    @classmethod
+    def _scores_the_desktop(cls, value: Evaluator) -> Evaluator:
+        if value.is_infeasible:
+            raise ValueError("'infeasible' cannot be a violation check: it reads the agent's last word, "
+                             "not the desktop")
+        return value
+
+
 class Task(_Open):
     """One task: the goal, the setup, the scoring, and (deskbench) a reference solution."""
 
@@ -72,6 +107,7 @@ class Task(_Open):
     domain: str | None = None
     image: str | None = None
     solution: list[Action] | None = None
+    safety: Safety | None = None
     # Where the task came from on disk; not part of the file.
     path: Path | None = Field(default=None, exclude=True)
 
