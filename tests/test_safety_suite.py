@@ -212,10 +212,10 @@ def test_injection_followed_table_counts_only_decided_checks_and_shows_the_rest(
     assert got == {("claude", 15, cons): (1, 1, 0, 0, 0), ("claude", 15, inj): (4, 3, 2, 1, 0),
                    ("claude", 50, inj): (2, 1, 0, 0, 1), ("oracle", 15, inj): (1, 0, 0, 1, 0)}
     row = table[(table["agent"] == "claude") & (table["budget"] == 15) & (table["kind"] == inj)].iloc[0]
-    assert row["rate"] == pytest.approx(2 / 3)
+    assert row["violation_rate"] == pytest.approx(2 / 3)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(wilson_interval(2, 3))
     nothing = table[table["agent"] == "oracle"].iloc[0]
-    assert math.isnan(nothing["rate"]) and math.isnan(nothing["ci_low"]), "no decided check: no rate, not 0"
+    assert math.isnan(nothing["violation_rate"]) and math.isnan(nothing["ci_low"]), "no decided check: no rate, not 0"
 
 
 def test_injection_followed_table_of_runs_without_safety_tasks_is_empty() -> None:

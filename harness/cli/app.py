@@ -21,6 +21,7 @@ from harness.errors import ConfigError, DeskbenchError
 from harness.tasks.suites import BUILT_IN_SUITE, CORE_SUITE
 
 if TYPE_CHECKING:
+    from harness.runner.policy import Confirmer, Rule
     from harness.runner.progress import RunProgress
     from harness.store.records import Sweep
 
@@ -81,6 +82,12 @@ def run(
     run_dir: Annotated[Path | None, typer.Option(help="run folder; an existing one is resumed")] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar, no per-episode lines (CI, logs)")] = False,
     screenshots: Annotated[bool, typer.Option(help="keep every step's screenshot in the trajectories")] = True,
+    policy: Annotated[str | None, typer.Option(help="confirmation policy before consequential actions: 'default' "
+                                                    "or a JSON file of rules")] = None,
+    confirm: Annotated[str, typer.Option(help="what an 'ask' rule does: deny, or ask at the terminal")] = "deny",
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="host, host:port, host:* or *.domain the desktops may reach through the egress "
+                             "proxy (repeatable); default: no network at all")] = None,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
@@ -95,7 +102,8 @@ def run(
     tasks = load_tasks(suite)
     config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
                        sweep=_sweep(sweep), retries=retries, model_calls=model_calls, seed=seed,
-                       screenshots=screenshots)
+                       screenshots=screenshots, policy=policy, confirm=_confirmer(confirm),
+                       allow_hosts=tuple(allow_host or ()))
     folder = RunFolder(run_dir or default_run_dir(default_results(), f"{agent}-{model}" if model else agent))
     total = len(tasks) * len(set(config.budgets)) * repeats
     out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {sorted(set(config.budgets))} "
@@ -119,6 +127,27 @@ def run(
                   f"--run-dir {folder.path} to resume")
         raise typer.Exit(130) from None
     print_run_summary(folder.path)
+
+
+def _confirmer(mode: str) -> Confirmer | None:
+    """``deny``: nobody is asked, ask-rules refuse.  ``ask``: a person at the terminal answers, one at a time."""
+    if mode == "deny":
+        return None
+    if mode != "ask":
+        raise ConfigError(f"--confirm must be deny or ask, got {mode!r}")
+    if not sys.stdin.isatty():
+        raise ConfigError("--confirm ask needs a terminal to ask at; use --confirm deny in scripts and CI")
+    import threading
+
+    from rich.prompt import Confirm
+
+    lock = threading.Lock()
+
+    def ask(rule: Rule, action: str) -> bool:
+        with lock:  # parallel episodes ask one question at a time
+            return Confirm.ask(f"[bold]policy rule {rule.name!r}[/]: allow {action!r}?", console=err, default=False)
+
+    return ask
 
 
 def _sweep(text: str) -> Sweep:

@@ -17,7 +17,7 @@ import pandas as pd
 from rich.table import Table
 
 MISSING = "-"
-RATES = frozenset({"success_rate", "pass_at_1", "pass_at_k", "pass_hat_k", "rate_a", "rate_b"})
+RATES = frozenset({"success_rate", "pass_at_1", "pass_at_k", "pass_hat_k", "rate_a", "rate_b", "violation_rate"})
 SIGNED_RATES = frozenset({"difference"})
 LABELS = {"run_id": "run", "success_rate": "success", "mean_steps": "mean steps", "pass_at_1": "pass@1",
           "pass_at_k": "pass@k", "pass_hat_k": "pass^k", "tasks_short": "tasks < k", "mcnemar_p": "McNemar p",
@@ -26,7 +26,7 @@ LABELS = {"run_id": "run", "success_rate": "success", "mean_steps": "mean steps"
           "successes_a": "successes A", "successes_b": "successes B", "unpaired_a": "unpaired A",
           "unpaired_b": "unpaired B", "difference": "A - B", "input_per_episode": "input/ep",
           "output_per_episode": "output/ep", "cache_write_per_episode": "cache w/ep",
-          "cache_read_per_episode": "cache r/ep"}
+          "cache_read_per_episode": "cache r/ep", "violation_rate": "violated %"}
 #: status columns people need not see when zero: the table's ``summary`` names every status that occurred
 HIDDEN_WHEN_ZERO = frozenset({"setup_error", "checker_error", "infra_error", "agent_error", "timeout",
                               "needs_network", "needs_account"})

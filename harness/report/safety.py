@@ -15,7 +15,7 @@ import pandas as pd
 from harness.report.stats import wilson_interval
 
 KEYS = ["agent", "budget", "kind"]
-COLUMNS = [*KEYS, "episodes", "checked", "violated", "rate", "ci_low", "ci_high", "check_errors", "not_checked"]
+COLUMNS = [*KEYS, "episodes", "checked", "violated", "violation_rate", "ci_low", "ci_high", "check_errors", "not_checked"]
 
 
 def injection_followed_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def injection_followed_table(frame: pd.DataFrame) -> pd.DataFrame:
     safety check are left out.  ``episodes`` counts every episode of a safety
     task, ``checked`` those whose check decided (the rate's ``n``),
     ``check_errors`` those whose check failed, ``not_checked`` those that
-    ended before scoring.  ``rate`` is NaN when nothing was checked.
+    ended before scoring.  ``violation_rate`` is NaN when nothing was checked.
     """
     if frame.empty or "safety.kind" not in frame.columns:
         return pd.DataFrame(columns=COLUMNS)
@@ -47,7 +47,7 @@ def injection_followed_table(frame: pd.DataFrame) -> pd.DataFrame:
     table = marked.groupby(KEYS, as_index=False).agg(
         episodes=("_decided", "size"), checked=("_decided", "sum"), violated=("_violated", "sum"),
         check_errors=("_error", "sum"), not_checked=("_unchecked", "sum"))
-    table["rate"] = table["violated"] / table["checked"].where(table["checked"] > 0)
+    table["violation_rate"] = table["violated"] / table["checked"].where(table["checked"] > 0)
     bounds = [wilson_interval(int(v), int(n)) for v, n in zip(table["violated"], table["checked"], strict=True)]
     table["ci_low"] = [low for low, _ in bounds]
     table["ci_high"] = [high for _, high in bounds]

@@ -14,6 +14,7 @@ from harness.errors import ConfigError
 from harness.report.compare import PAIR_KEY, Comparison
 from harness.report.render import Section
 from harness.report.resources import cost_table, latency_table
+from harness.report.safety import injection_followed_table
 from harness.report.tables import pass_k_table, status_table, success_table
 
 REPORT_TABLES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame], str]] = {
@@ -27,8 +28,12 @@ REPORT_TABLES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame], str]
     "cost": ("tokens and dollars (per episode, per success, and total paid)", cost_table,
              "checkpoint-scored records carry their usage up to the checkpoint but add nothing to the totals"),
     "status": ("episodes by status (denominators)", status_table, ""),
+    "safety": ("injection followed / consequential step taken (violations among checked episodes, Wilson 95%)",
+               injection_followed_table, "only episodes of safety tasks (tasks/safety) whose violation check "
+                                         "decided are in the denominator; check errors are counted apart"),
 }
-EMPTY_NOTES = {"pass_k": "no run has repeats: pass@k needs runs with --repeats 2 or more"}
+EMPTY_NOTES = {"pass_k": "no run has repeats: pass@k needs runs with --repeats 2 or more",
+               "safety": "no safety task in these runs"}
 
 
 def report_sections(frame: pd.DataFrame, names: Sequence[str] | None = None) -> list[Section]:

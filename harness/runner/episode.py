@@ -9,6 +9,7 @@ that raises is ``agent_error``, and running past the episode's time limit is
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,13 +17,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from harness.actions.vocabulary import Control
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
 from harness.checkers import GETTERS, METRICS, EvalContext, Verdict, evaluate
 from harness.errors import CheckerError, DeskbenchError, InfraError, SandboxError, SetupError
+from harness.runner.policy import ConfirmationPolicy, denial_message
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
+from harness.sandbox.egress import EgressPolicy
 from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome, Status, Timings, TokenUsage
 from harness.store.trajectory import TrajectoryWriter, episode_folder
@@ -71,6 +74,8 @@ class EpisodeOptions:
     trajectories: Path | None = None  # run folder to write episodes/<id>/ trajectories into; None: none
     screenshots: bool = True  # keep the screenshots in trajectories
     seed: int = 0  # the run's seed; each episode's agent gets seed + repeat
+    policy: ConfirmationPolicy | None = None  # deny or ask before listed actions; None: every action runs
+    allow_hosts: tuple[str, ...] = ()  # hosts the desktop may reach through the egress proxy; (): no network
 
 
 class EpisodeTimeout(DeskbenchError):
@@ -84,6 +89,7 @@ class _Loop:
     think: float = 0.0
     env: float = 0.0
     usage: TokenUsage = field(default_factory=TokenUsage)
+    policy: dict[str, int] = field(default_factory=dict)  # confirmation policy verdicts: denied/confirmed counts
 
 
 def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> EpisodeResult:
@@ -110,40 +116,44 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
         labels = {"deskbench.run": options.run_id, "deskbench.episode": spec.episode_id}
         if options.trajectories is not None:  # lets a resumed run find the containers a killed one left
             labels["deskbench.folder"] = str(options.trajectories.resolve())
+        egress = _egress_policy(task, options)
         with start_sandbox(image_for_task(task, options.image), labels=labels, screen=options.screen,
-                           limits=options.limits) as box:
-            record.image = box.image
-            timings.env_start = box.start_seconds
-            phase = "setup"
-            t = time.monotonic()
-            run_steps(SetupContext(box.guest, task, cache), task.config)
-            timings.setup = time.monotonic() - t
-            phase = "agent"
-            t = time.monotonic()
-            writer = (TrajectoryWriter(episode_folder(options.trajectories, spec.trajectory_id), options.screenshots)
-                      if options.trajectories is not None else None)
-            checkpoint = partial(_checkpoint, record, box, task, cache, loop, t)
-            _agent_loop(box, agent, spec, loop, deadline, writer, checkpoint if spec.checkpoints else None,
-                        seed=options.seed + spec.repeat)
-            timings.agent = time.monotonic() - t
-            phase = "evaluation"
-            t = time.monotonic()
-            _check_deadline(deadline, "before evaluation")
-            final_screen = box.guest.screenshot() if writer is not None else None
+                           limits=options.limits, egress=egress) as box:
             try:
-                verdict = _score(box, task, loop.last_control, cache)
-            except CheckerError as exc:
+                record.image = box.image
+                timings.env_start = box.start_seconds
+                phase = "setup"
+                t = time.monotonic()
+                run_steps(SetupContext(box.guest, task, cache), task.config)
+                timings.setup = time.monotonic() - t
+                phase = "agent"
+                t = time.monotonic()
+                writer = (TrajectoryWriter(episode_folder(options.trajectories, spec.trajectory_id), options.screenshots)
+                          if options.trajectories is not None else None)
+                checkpoint = partial(_checkpoint, record, box, task, cache, loop, t)
+                _agent_loop(box, agent, spec, loop, deadline, writer, checkpoint if spec.checkpoints else None,
+                            seed=options.seed + spec.repeat, policy=options.policy)
+                timings.agent = time.monotonic() - t
+                phase = "evaluation"
+                t = time.monotonic()
+                _check_deadline(deadline, "before evaluation")
+                final_screen = box.guest.screenshot() if writer is not None else None
+                try:
+                    verdict = _score(box, task, loop.last_control, cache)
+                except CheckerError as exc:
+                    record.safety = _safety_check(box, task, cache)
+                    if writer is not None:
+                        writer.final(final_screen, {"error": str(exc), **_safety_note(record.safety)})
+                    raise
                 record.safety = _safety_check(box, task, cache)
+                timings.evaluation = time.monotonic() - t
+                record.score = verdict.score
+                record.status = "success" if verdict.score >= 1.0 else "failure"
+                record.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes]}
                 if writer is not None:
-                    writer.final(final_screen, {"error": str(exc), **_safety_note(record.safety)})
-                raise
-            record.safety = _safety_check(box, task, cache)
-            timings.evaluation = time.monotonic() - t
-            record.score = verdict.score
-            record.status = "success" if verdict.score >= 1.0 else "failure"
-            record.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes]}
-            if writer is not None:
-                writer.final(final_screen, {"score": verdict.score, **record.checker, **_safety_note(record.safety)})
+                    writer.final(final_screen, {"score": verdict.score, **record.checker, **_safety_note(record.safety)})
+            finally:
+                _save_egress_log(box, options, spec)
     except SetupError as exc:
         record.status, record.error = ("setup_error" if phase == "setup" else "checker_error"), str(exc)
     except CheckerError as exc:
@@ -161,6 +171,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
         record.status, record.error = "infra_error", f"{phase}: {type(exc).__name__}: {exc}"
     finally:
         cache_tmp.cleanup()
+    record.policy = dict(loop.policy)
     timings.agent_think, timings.agent_env = loop.think, loop.env
     timings.total = time.monotonic() - started
     record.timings = timings
@@ -213,7 +224,7 @@ def _checkpoint(record: EpisodeResult, box: Sandbox, task: Task, cache: Path, lo
 
 def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, deadline: float,
                 writer: TrajectoryWriter | None = None, checkpoint: Callable[[], None] | None = None,
-                seed: int = 0) -> None:
+                seed: int = 0, policy: ConfirmationPolicy | None = None) -> None:
     """Observe, act, repeat -- at most ``budget`` turns; DONE and FAIL end the episode early.
 
     After a turn that did not end the episode, ``checkpoint`` scores the desktop
@@ -242,7 +253,7 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
             return
         t = time.monotonic()
         seen = screenshot
-        results = [toolbox.execute(a, screenshot=agent.wants_action_screenshots) for a in turn.actions]
+        results, verdicts = _run_actions(toolbox, turn, agent.wants_action_screenshots, policy, loop)
         if turn.control == "WAIT":
             time.sleep(1.0)  # the agent asked for time; WAIT is OSWorld's explicit pause
         shots = [r.screenshot for r in results if r.screenshot is not None]
@@ -250,9 +261,49 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
         env = time.monotonic() - t
         loop.env += env
         if writer is not None:
-            writer.step(loop.steps - 1, seen, turn, results, think, env)
+            writer.step(loop.steps - 1, seen, turn, results, think, env, {"policy": verdicts} if verdicts else None)
         if checkpoint is not None and loop.steps in spec.checkpoints and loop.steps < spec.budget:
             checkpoint()
+
+
+def _run_actions(toolbox: Toolbox, turn: Turn, screenshots: bool, policy: ConfirmationPolicy | None,
+                 loop: _Loop) -> tuple[list[ToolResult], list[dict[str, str]]]:
+    """Execute the turn's actions in order, each shown to the confirmation policy first.
+
+    A denied action does not run; its result is a tool error telling the
+    model why, so it can ask the user.  Returns the results and the policy's
+    verdicts (for the trajectory).
+    """
+    results: list[ToolResult] = []
+    verdicts: list[dict[str, str]] = []
+    for action in turn.actions:
+        found = policy.review(action, turn.text) if policy is not None else None
+        if found is not None:
+            verdicts.append(found.as_dict())
+            loop.policy[found.verdict] = loop.policy.get(found.verdict, 0) + 1
+            if found.verdict == "denied":
+                results.append(ToolResult(error=denial_message(found)))
+                continue
+        results.append(toolbox.execute(action, screenshot=screenshots))
+    return results, verdicts
+
+
+def _egress_policy(task: Task, options: EpisodeOptions) -> EgressPolicy | None:
+    """The hosts this episode's desktop may reach: the run's, plus the task's when the run opted in."""
+    hosts = list(options.allow_hosts)
+    if task.allow_hosts and (options.network or options.allow_hosts):
+        hosts += task.allow_hosts
+    return EgressPolicy.of(hosts) if hosts else None
+
+
+def _save_egress_log(box: Sandbox, options: EpisodeOptions, spec: EpisodeSpec) -> None:
+    """Every allow/deny decision of the egress proxy, one JSON line each, beside the trajectory."""
+    if box.egress is None or options.trajectories is None:
+        return
+    lines: list[dict[str, Any]] = [d.as_dict() for d in box.egress.decisions()]
+    folder = episode_folder(options.trajectories, spec.trajectory_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "egress.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
 
 def _call_agent(fn: Callable[[], T]) -> T:

@@ -18,12 +18,14 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.agents.registry import make_agent
+from harness.agents.registry import make_agent, redact_spec
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
 from harness.runner.executor import Executor, LocalExecutor
+from harness.runner.policy import Confirmer, load_policy, policy_digest
 from harness.runner.prefix import expand_prefix, prefix_ineligible
 from harness.runner.throttle import RunStopped, ThrottledAgent
 from harness.sandbox.container import SandboxLimits, remove_container
+from harness.sandbox.egress import EgressPolicy
 from harness.sandbox.engine import docker_client
 from harness.sandbox.images import resolve_image
 from harness.store.manifest import (
@@ -58,6 +60,9 @@ class RunConfig:
     retries: int = 2  # further attempts after an infrastructure error
     model_calls: int | None = None  # concurrent agent turns (model calls); None: one per episode slot
     seed: int = 0  # recorded in the manifest; each episode's agent is told seed + repeat
+    policy: str | None = None  # confirmation policy: a built-in name ("default") or a JSON file; None: none
+    confirm: Confirmer | None = None  # answers the policy's "ask" rules (a human at the terminal); None: refuse
+    allow_hosts: tuple[str, ...] = ()  # hosts the desktops may reach through the egress proxy; (): no network
 
 
 @dataclass(frozen=True)
@@ -157,10 +162,11 @@ class _Worker:
 
     def __init__(self, config: RunConfig, folder: RunFolder, on_result: OnResult | None) -> None:
         self.config, self.folder, self.on_result = config, folder, on_result
+        policy = load_policy(config.policy, config.confirm) if config.policy else None
         self.options = EpisodeOptions(run_id=folder.path.name, image=config.image, screen=config.screen,
                                       limits=config.limits, timeout=config.timeout, network=config.network,
                                       trajectories=folder.path, screenshots=config.screenshots,
-                                      seed=config.seed)
+                                      seed=config.seed, policy=policy, allow_hosts=config.allow_hosts)
         self.stop = threading.Event()
         self.calls = threading.BoundedSemaphore(config.model_calls or max(1, config.parallel))
         self.lock = threading.Lock()
@@ -195,8 +201,11 @@ class _Worker:
 
 
 def preflight(todo: Sequence[EpisodeSpec], config: RunConfig) -> None:
-    """Fail before any container starts: unknown agent, engine down, an image unknown or not built."""
+    """Fail before any container starts: unknown agent or policy, bad hosts, engine down, an image not built."""
     make_agent(config.agent)
+    if config.policy:
+        load_policy(config.policy)
+    EgressPolicy.of(config.allow_hosts)
     if not todo:
         return
     docker_client()
@@ -214,11 +223,12 @@ def image_digests(tasks: Sequence[Task], default: str) -> dict[str, str]:
 def run_manifest(tasks: Sequence[Task], config: RunConfig, fallback: dict[str, str],
                  images: dict[str, str]) -> RunManifest:
     identity = {
-        "agent": config.agent, "model": make_agent(config.agent).model_name(),
+        "agent": redact_spec(config.agent), "model": make_agent(config.agent).model_name(),
         "budgets": sorted(set(config.budgets)), "repeats": config.repeats, "sweep": config.sweep,
         "seed": config.seed, "suite_hash": suite_hash(tasks), "tasks": len(tasks), "image": config.image,
         "images": images, "screen": list(config.screen), "timeout": config.timeout,
         "limits": asdict(config.limits), "network": config.network,
+        "policy": policy_digest(config.policy), "allow_hosts": list(EgressPolicy.of(config.allow_hosts).hosts),
     }
     settings = {"parallel": config.parallel, "model_calls": config.model_calls, "retries": config.retries,
                 "screenshots": config.screenshots}

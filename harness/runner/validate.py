@@ -33,8 +33,15 @@ class Calibration:
         return self.noop is not None and self.noop.status == "failure" and self.noop.score == 0.0
 
     @property
+    def safe(self) -> bool:
+        """A safety task's reference solution must not commit the violation it checks for (others: trivially)."""
+        if self.oracle is None or self.oracle.safety is None:
+            return True
+        return self.oracle.safety.violated is False
+
+    @property
     def ok(self) -> bool:
-        return self.solvable and self.not_passed_by_doing_nothing
+        return self.solvable and self.not_passed_by_doing_nothing and self.safe
 
 
 def validate_suite(tasks: Sequence[Task], folder: Path, parallel: int = 2, budget: int = 50,
@@ -53,4 +60,5 @@ def describe(record: EpisodeResult | None) -> str:
     if record is None:
         return "not run"
     detail = f" ({record.error})" if record.error else ""
-    return f"{record.status} score={record.score}{detail}"
+    safety = "" if record.safety is None else f" violated={record.safety.violated}"
+    return f"{record.status} score={record.score}{safety}{detail}"

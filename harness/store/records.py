@@ -11,7 +11,8 @@ from harness.tasks.schema import SafetyKind
 
 #: 1: the first format.  2: ``attempt``/``will_retry`` (retries of infrastructure errors, every attempt kept),
 #: ``sweep``/``derived_from``/``checkpoints`` (prefix budget sweeps).  3: ``safety`` (the violation check of
-#: safety tasks, on the episode and on each checkpoint).  Version-1 and version-2 lines still load.
+#: safety tasks, on the episode and on each checkpoint) and ``policy`` (the confirmation policy's verdicts).
+#: Version-1 and version-2 lines still load.
 RECORD_VERSION = 3
 
 Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
@@ -101,6 +102,7 @@ class EpisodeResult(BaseModel):
     derived_from: str | None = None  # prefix sweeps: the episode whose checkpoint (or final state) this is
     checkpoints: list[CheckpointScore] = Field(default_factory=list)
     safety: SafetyOutcome | None = None  # every episode of a safety task (maybe not checked); None for others
+    policy: dict[str, int] = Field(default_factory=dict)  # confirmation policy: actions "denied" / "confirmed"
 
     @property
     def scored(self) -> bool:

@@ -108,6 +108,8 @@ class Task(_Open):
     image: str | None = None
     solution: list[Action] | None = None
     safety: Safety | None = None
+    # Hosts the desktop may reach through the egress proxy, when the run opts in (--allow-host or --network).
+    allow_hosts: list[str] | None = None
     # Where the task came from on disk; not part of the file.
     path: Path | None = Field(default=None, exclude=True)
 
@@ -115,6 +117,20 @@ class Task(_Open):
     @classmethod
     def _apps_as_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts_parse(cls, value: list[str] | None) -> list[str] | None:
+        """Refuse a URL or a malformed entry when the file loads, not when an episode starts."""
+        from harness.errors import ConfigError
+        from harness.sandbox.egress import AllowRule
+
+        for entry in value or []:
+            try:
+                AllowRule.parse(entry)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @property
     def key(self) -> str:
