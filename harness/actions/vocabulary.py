@@ -41,7 +41,7 @@ class ComputerAction(_Strict):
     text: str | None = None
     scroll_direction: Literal["up", "down", "left", "right"] | None = None
     scroll_amount: int | None = Field(default=None, ge=0)
-    duration: float | None = Field(default=None, ge=0, le=100)
+    duration: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
     region: tuple[int, int, int, int] | None = None
 
 
@@ -83,18 +83,30 @@ def parse_action(value: Any, where: str = "action") -> ToolAction | Control:
 
 
 def describe_validation_error(exc: ValidationError, value: Any) -> str:
-    """One readable line from pydantic's error list, preferring the most specific entry."""
+    """One readable line from pydantic's error list, preferring the most specific entry.
+
+    Every value quoted back is cut short: the input may be a model's tool call holding a megabyte of
+    text, and the message goes back to the model.
+    """
     errors = exc.errors(include_url=False)
-    if isinstance(value, dict) and value.get("tool") not in ("computer", "bash", *EDITOR_TOOL_NAMES):
-        return f"unknown tool {value.get('tool')!r} (computer, bash, {', '.join(EDITOR_TOOL_NAMES)}, or DONE/FAIL/WAIT)"
+    tool = value.get("tool") if isinstance(value, dict) else None
+    if isinstance(value, dict) and (not isinstance(tool, str) or tool not in ("computer", "bash", *EDITOR_TOOL_NAMES)):
+        return f"unknown tool {_short(tool)} (computer, bash, {', '.join(EDITOR_TOOL_NAMES)}, or DONE/FAIL/WAIT)"
     if isinstance(value, str):
-        return f"unknown action {value!r} (a tool call object, or DONE/FAIL/WAIT)"
-    if not isinstance(value, dict):
+        return f"unknown action {_short(value)} (a tool call object, or DONE/FAIL/WAIT)"
+    if not isinstance(value, dict) or not isinstance(tool, str):
         return f"an action must be a JSON object or DONE/FAIL/WAIT, got {type(value).__name__}"
-    branch = [e for e in errors if value["tool"] in e["loc"]] or errors
+    branch = [e for e in errors if tool in e["loc"]]
+    if not branch:
+        return f"{tool}: {errors[0]['msg']}"
     best = branch[0]
-    loc = ".".join(str(p) for p in best["loc"][best["loc"].index(value["tool"]) + 1:]) if branch else "action"
-    return f"{value['tool']} {loc}: {best['msg']} (got {best.get('input')!r})"
+    loc = ".".join(str(p) for p in best["loc"][best["loc"].index(tool) + 1:]) or "input"
+    return f"{tool} {loc}: {best['msg']} (got {_short(best.get('input'))})"
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def action_to_dict(action: ToolAction | Control) -> dict[str, Any] | str:

@@ -89,8 +89,9 @@ def _remote_refs(value: Any) -> Iterator[str]:
 
 
 def _command_text(params: dict[str, Any]) -> str:
+    """A step's command as one string; the items of a list form need not be strings in a malformed file."""
     cmd = params.get("command", "")
-    return " ".join(cmd) if isinstance(cmd, list) else str(cmd)
+    return " ".join(str(c) for c in cmd) if isinstance(cmd, list) else str(cmd)
 
 
 def _live_page(url: str) -> bool:

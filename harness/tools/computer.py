@@ -8,12 +8,14 @@ sees, not a crash.
 from __future__ import annotations
 
 import io
+import re
 import time
 from typing import Any
 
 from PIL import Image
 
 from harness.actions.vocabulary import ComputerAction
+from harness.errors import GuestError
 from harness.sandbox.guest import GuestClient, ImageFormat, Screenshot
 from harness.tools.result import ToolError, ToolResult
 
@@ -22,6 +24,16 @@ CLICKS: dict[str, tuple[str, int]] = {
     "double_click": ("left", 2), "triple_click": ("left", 3),
 }
 NEEDS_TEXT = {"key", "type", "hold_key"}
+
+# What one action may ask of the guest.  Past these the guest cannot do it within its timeouts (xdotool
+# types about 9 ms a character and 110 ms a line, and each guest request has two minutes), or the
+# argument list of xdotool overflows (128 kB), and the action would end the episode as an
+# infrastructure error instead of telling the model to ask for less.
+MAX_TYPE_CHARS = 5000
+MAX_TYPE_LINES = 200
+MAX_KEY_CHARS = 256  # key combinations, key sequences and click/scroll modifiers
+MAX_SCROLL_AMOUNT = 100  # wheel clicks, 15 ms each
+_UNKNOWN_KEY = re.compile(r"No such key name '([^']*)'")
 
 
 class ComputerTool:
@@ -45,6 +57,7 @@ class ComputerTool:
         name = action.action
         if name in NEEDS_TEXT and not action.text:
             raise ToolError(f"text is required for {name}")
+        self._check_limits(action)
         if name == "cursor_position":
             x, y = self.guest.cursor()
             return ToolResult(output=f"X={x},Y={y}")
@@ -52,10 +65,37 @@ class ComputerTool:
             return ToolResult(screenshot=self._zoom(action))
         events = self._events(action)
         if events:
-            self.guest.input(*events)
+            try:
+                self.guest.input(*events)
+            except GuestError as exc:
+                if exc.status >= 500 or not (unknown := _UNKNOWN_KEY.findall(str(exc))):
+                    raise
+                names = ", ".join(repr(k) for k in dict.fromkeys(unknown))
+                raise ToolError(f"unknown key name {names}: use X keysym names such as Return, Tab, Escape, "
+                                "BackSpace, Page_Down, F5, super, and combine them with + (ctrl+shift+t)") from None
         if name == "wait":
             time.sleep(action.duration if action.duration is not None else 1.0)
         return ToolResult(screenshot=self.guest.screenshot(self.image_format) if screenshot else None)
+
+    @staticmethod
+    def _check_limits(a: ComputerAction) -> None:
+        """Refuse, before anything reaches the guest, an action it could not carry out in time."""
+        text = a.text or ""
+        if "\x00" in text:
+            raise ToolError(f"text for {a.action} contains a NUL character, which cannot be typed or pressed")
+        if a.action == "type":
+            lines = text.count("\n") + 1
+            if len(text) > MAX_TYPE_CHARS or lines > MAX_TYPE_LINES:
+                raise ToolError(f"type takes at most {MAX_TYPE_CHARS} characters and {MAX_TYPE_LINES} lines per call "
+                                f"(this text has {len(text)} characters and {lines} lines): type it in parts, or "
+                                "write it to a file with the bash or text editor tool")
+        elif len(text) > MAX_KEY_CHARS:
+            what = "key names" if a.action in ("key", "hold_key") else "modifier keys"
+            raise ToolError(f"text for {a.action} holds {what} and takes at most {MAX_KEY_CHARS} characters "
+                            f"(got {len(text)}); to enter text, use the type action")
+        if a.scroll_amount is not None and a.scroll_amount > MAX_SCROLL_AMOUNT:
+            raise ToolError(f"scroll_amount is at most {MAX_SCROLL_AMOUNT} wheel clicks per call (got "
+                            f"{a.scroll_amount}); scroll again to go further")
 
     def _events(self, a: ComputerAction) -> list[dict[str, Any]]:
         name = a.action

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shlex
 from collections import defaultdict
+from dataclasses import dataclass
 
 from harness.actions.vocabulary import EditorAction
 from harness.errors import ConfigError, GuestError
@@ -20,6 +21,18 @@ from harness.sandbox.guest import GuestClient
 from harness.tools.result import ToolError, ToolResult
 
 SNIPPET_LINES = 4
+#: Files the editor reads whole, through the guest; a larger one is for grep, sed and head in bash.
+MAX_FILE_BYTES = 16 << 20
+#: Linux's PATH_MAX: a longer path cannot be opened, and one of a megabyte would overflow a command line.
+MAX_PATH_CHARS = 4096
+#: Pseudo file systems whose "regular" files are endless, blocking or refuse to be read (/proc/self/mem,
+#: /proc/kmsg); reading one would hang or break the guest rather than tell the model anything.
+PSEUDO_ROOTS = ("/proc/", "/sys/")
+
+
+def _short(text: str, limit: int = 500) -> str:
+    """A value quoted back in a refusal, cut so that a megabyte of old_str does not come back as the error."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def numbered(text: str, start: int = 1) -> str:
@@ -27,6 +40,15 @@ def numbered(text: str, start: int = 1) -> str:
 
 
 VERSIONS = ("20241022", "20250124", "20250728")
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """What is at a path: ``kind`` is dir, file, special (a device, pipe or socket) or none."""
+
+    kind: str
+    size: int = 0
+    real: str = ""
 
 
 class Editor:
@@ -47,6 +69,10 @@ class Editor:
         if a.command not in self.commands:
             raise ToolError(f"{a.command} is not a command of text_editor_{self.version}; the commands are "
                             f"{', '.join(self.commands)}")
+        if "\x00" in a.path:
+            raise ToolError("the path contains a NUL character, which no file name can hold")
+        if len(a.path) > MAX_PATH_CHARS:
+            raise ToolError(f"the path is {len(a.path)} characters long; paths are at most {MAX_PATH_CHARS}")
         if not a.path.startswith("/"):
             raise ToolError(f"the path {a.path} is not an absolute path; it should start with '/'")
         handler = getattr(self, f"_{a.command}")
@@ -54,12 +80,34 @@ class Editor:
         return result
 
     # -- file access
-    def _kind(self, path: str) -> str:
-        r = self.guest.run(f"if [ -d {shlex.quote(path)} ]; then echo dir; elif [ -e {shlex.quote(path)} ]; "
-                           f"then echo file; else echo none; fi")
-        return r.stdout.strip()
+    def _info(self, path: str) -> PathInfo:
+        """One guest round trip: the kind of the path and, for a regular file, its size and real path."""
+        q = shlex.quote(path)
+        r = self.guest.run(f"if [ -d {q} ]; then echo dir; elif [ -f {q} ]; then "
+                           f"printf 'file %s %s' \"$(stat -L -c %s -- {q})\" \"$(readlink -f -- {q})\"; "
+                           f"elif [ -e {q} ]; then echo special; else echo none; fi")
+        words = r.stdout.rstrip("\n").split(" ", 2)
+        if words[0] == "file" and len(words) == 3 and words[1].isdigit():
+            return PathInfo("file", int(words[1]), words[2])
+        if words[0] in ("dir", "special", "none"):
+            return PathInfo(words[0])
+        raise ToolError(f"cannot inspect the path {path}: {(r.stderr or r.stdout).strip()[:200]}")
 
-    def _read(self, path: str) -> str:
+    def _kind(self, path: str) -> str:
+        return self._info(path).kind
+
+    def _read(self, path: str, info: PathInfo | None = None) -> str:
+        info = info or self._info(path)
+        if info.kind == "none":
+            raise ToolError(f"the path {path} does not exist")
+        if info.kind == "dir":
+            raise ToolError(self._directory_refusal(path))
+        if info.kind == "special" or info.real.startswith(PSEUDO_ROOTS):
+            raise ToolError(f"the path {path} is not a regular file (a device, pipe, socket, or a file under /proc "
+                            "or /sys): the editor only opens regular files; use the bash tool to read it")
+        if info.size > MAX_FILE_BYTES:
+            raise ToolError(f"the file {path} has {info.size} bytes; the editor opens files up to {MAX_FILE_BYTES} "
+                            "bytes: use the bash tool (grep -n, sed -n, head) to work on it")
         try:
             data = self.guest.read_file(path)
         except GuestError as exc:
@@ -67,6 +115,8 @@ class Editor:
                 raise ToolError(f"the path {path} does not exist") from None
             if "is a directory" in str(exc):
                 raise ToolError(self._directory_refusal(path)) from None
+            if exc.status >= 500:
+                raise
             raise ToolError(str(exc)) from None
         try:
             return data.decode("utf-8")
@@ -85,17 +135,17 @@ class Editor:
 
     # -- commands
     def _view(self, a: EditorAction) -> ToolResult:
-        kind = self._kind(a.path)
-        if kind == "none":
+        info = self._info(a.path)
+        if info.kind == "none":
             raise ToolError(f"the path {a.path} does not exist")
-        if kind == "dir":
+        if info.kind == "dir":
             if a.view_range is not None:
                 raise ToolError("view_range is not allowed when path points to a directory")
             r = self.guest.run(["find", a.path, "-maxdepth", "2", "-not", "-path", "*/.*"], shell=False)
             listing = "\n".join(sorted(r.stdout.splitlines()))
             return ToolResult(output=f"Files and directories up to 2 levels deep in {a.path}, excluding hidden "
                                      f"items:\n{listing}\n")
-        text = self._read(a.path)
+        text = self._read(a.path, info)
         start = 1
         if a.view_range is not None:
             lines = text.split("\n")
@@ -128,11 +178,12 @@ class Editor:
         text = self._read(a.path)
         count = text.count(a.old_str)
         if count == 0:
-            raise ToolError(f"no replacement was performed, old_str `{a.old_str}` did not appear verbatim in {a.path}")
+            raise ToolError(f"no replacement was performed, old_str `{_short(a.old_str)}` did not appear verbatim in "
+                            f"{a.path}")
         if count > 1:
             lines = [i + 1 for i, line in enumerate(text.split("\n")) if a.old_str.split("\n")[0] in line]
-            raise ToolError(f"no replacement was performed: multiple occurrences of old_str `{a.old_str}` in lines "
-                            f"{lines}; please ensure it is unique")
+            raise ToolError(f"no replacement was performed: multiple occurrences of old_str `{_short(a.old_str)}` in "
+                            f"lines {_short(str(lines))}; please ensure it is unique")
         new = a.new_str or ""
         updated = text.replace(a.old_str, new, 1)
         self._write(a.path, updated)

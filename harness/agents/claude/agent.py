@@ -26,6 +26,7 @@ from harness.agents.claude.history import (
     assistant_params,
     count_images,
     prune_screenshots,
+    sendable,
     system_blocks,
     with_cache_breakpoints,
 )
@@ -168,7 +169,7 @@ class ClaudeAgent(Agent):
         self._pending = []
         if not blocks:  # the previous turn asked for nothing (cannot happen: it would have ended the episode)
             blocks = [{"type": "text", "text": "Continue."}]
-        return {"role": "user", "content": blocks}
+        return {"role": "user", "content": [sendable(b) for b in blocks]}
 
     # -- responses
     def _turn(self, content: list[Any], usage: Usage) -> Turn:

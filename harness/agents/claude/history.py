@@ -9,6 +9,7 @@ carry ``cache_control`` (the API's limit).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,10 +103,30 @@ def count_cache_breakpoints(value: Any) -> int:
     return 0
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def sendable(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD (unchanged if there is none).
+
+    A response can carry ``"\\ud800"`` in a tool input or text: JSON allows the escape, Python decodes it
+    to a string that cannot be encoded as UTF-8, and the SDK would fail to send the next request that
+    echoes it.  The tool call itself is refused (with a message) by the toolbox; the echo must survive.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {sendable(k): sendable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sendable(v) for v in value]
+    return value
+
+
 def assistant_params(content: Sequence[Any]) -> list[Block]:
     """The response's content blocks as request params, exactly what the API needs echoed back.
 
     Thinking blocks keep their signature (the API checks it); tool_use keeps id, name and input only.
+    Strings are made sendable (see ``sendable``).
     """
     params: list[Block] = []
     for block in content:
@@ -123,4 +144,4 @@ def assistant_params(content: Sequence[Any]) -> list[Block]:
             params.append({"type": "redacted_thinking", "data": data["data"]})
         else:
             params.append(data)
-    return params
+    return [sendable(p) for p in params]

@@ -40,12 +40,18 @@ class PlannedCall:
 def to_action(name: str, tool_input: Any, toolset: Toolset, enabled: tuple[str, ...], scaling: Scaling) -> ToolAction:
     """The deskbench action for one tool_use, in screen coordinates; ToolInputError if it cannot run."""
     if name not in enabled:
-        raise ToolInputError(f"unknown tool {name!r}: the tools are {', '.join(enabled)}")
+        raise ToolInputError(f"unknown tool {_short(name)}: the tools are {', '.join(enabled)}")
     if not isinstance(tool_input, dict):
         raise ToolInputError(f"the input of {name} must be an object, got {type(tool_input).__name__}")
     if name == "computer":
         return _computer(tool_input, toolset, scaling)
     return _validated(name, tool_input)
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    """A value the model sent, quoted back in a refusal at most ``limit`` characters long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _validated(name: str, tool_input: dict[str, Any]) -> ToolAction:
@@ -64,12 +70,14 @@ def _computer(tool_input: dict[str, Any], toolset: Toolset, scaling: Scaling) ->
     name = tool_input.get("action")
     if name is None:
         raise ToolInputError("the input of computer needs an action")
-    if name not in toolset.computer_actions:
-        raise ToolInputError(f"action {name!r} is not available in {version}; its actions are "
+    if not isinstance(name, str) or name not in toolset.computer_actions:
+        raise ToolInputError(f"action {_short(name)} is not available in {version}; its actions are "
                              f"{', '.join(sorted(toolset.computer_actions))}")
     unknown = sorted(set(tool_input) - {"action"} - toolset.computer_params)
     if unknown:
-        raise ToolInputError(f"{version} has no parameter {', '.join(unknown)} (parameters: "
+        shown = ", ".join(u if len(u) <= 40 else f"{u[:40]}..." for u in unknown[:5])
+        shown += f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ToolInputError(f"{version} has no parameter {shown} (parameters: "
                              f"{', '.join(sorted(toolset.computer_params))})")
     if name in CLICKS and not toolset.clicks_take_coordinates:
         for param in ("coordinate", "text"):
