@@ -79,3 +79,18 @@ def test_core_suite_has_the_promised_shape() -> None:
     assert len(tasks) >= 60 and len(domains) >= 7, (len(tasks), sorted(d or "" for d in domains))
     assert len(infeasible) / len(tasks) >= 0.08
     assert [t.key for t in tasks if not t.solution or not t.source] == []
+
+
+def test_tasks_check_reports_every_bad_file_and_the_rest(tmp_path: Path) -> None:
+    """A folder with a broken file: the broken one is listed as invalid, the others assessed, exit 1."""
+    from typer.testing import CliRunner
+
+    from harness.cli.app import app
+
+    (tmp_path / "os").mkdir()
+    (tmp_path / "os" / "good.json").write_text((REPO / "tasks" / "smoke" / "terminal" / "count-errors.json").read_text())
+    (tmp_path / "os" / "bad.json").write_text('{"id": 3')
+    result = CliRunner().invoke(app, ["tasks", "check", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "invalid" in result.output and "bad.json: not valid JSON" in result.output
+    assert "1 files did not load" in " ".join(result.output.split())

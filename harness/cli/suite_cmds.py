@@ -60,18 +60,21 @@ def tasks_check(path: Annotated[str, typer.Argument(help="task folder, file, ind
     from collections import Counter
 
     from harness.tasks.compat import assess_all, missing_names
-    from harness.tasks.loader import load_tasks
+    from harness.tasks.loader import load_each
 
-    tasks = load_tasks(path if path.startswith("hf:") else Path(path))
+    tasks, errors = load_each(path if path.startswith("hf:") else Path(path))
     report = assess_all(tasks)
     out = console()
+    for error in errors:  # a folder's bad files are reported, not a reason to stop
+        out.print(f"{'invalid':14} {error}", highlight=False, markup=False, soft_wrap=True)
     if details:
         for c in report:
             why = c.needs_account or c.needs_network or c.unsupported
             out.print(f"{c.verdict:14} {c.key}  {'; '.join(why)[:150]}", highlight=False, markup=False,
                       soft_wrap=True)
     verdicts = Counter(c.verdict for c in report)
-    table = Table(title=f"{len(report)} tasks from {path}")
+    title = f"{len(report)} tasks from {path}" + (f" ({len(errors)} files did not load)" if errors else "")
+    table = Table(title=title)
     table.add_column("verdict")
     table.add_column("tasks", justify="right")
     table.add_column("share", justify="right")
@@ -87,6 +90,8 @@ def tasks_check(path: Annotated[str, typer.Argument(help="task folder, file, ind
         out.print("  " + ", ".join(f"{name} ({n})" for name, n in missing), highlight=False, soft_wrap=True)
     if run_setup:
         _run_offline_setups([t for t, c in zip(tasks, report, strict=True) if c.offline], parallel)
+    if errors:
+        raise typer.Exit(1)  # the report is complete, but a suite with files that do not load is not fine
 
 
 def _run_offline_setups(tasks: list[Task], parallel: int) -> None:
