@@ -5,13 +5,17 @@ Budget sweeps are ``independent`` (each budget its own episode) or
 checkpoints, for tasks whose scoring is read-only; the others fall back to
 independent episodes and the manifest says which).  An infrastructure error
 is retried up to ``retries`` times; every attempt is recorded and the last
-one counts.  Re-running with the same run folder skips finished episodes, so
-a crashed, killed or interrupted run resumes where it stopped, and the
-manifest refuses a resume whose configuration would change the results.
+one counts.  An infrastructure error while the Docker engine does not answer
+(a crashed or restarting ``dockerd``) first waits, bounded, for the engine to
+come back, so the retries are not all spent in the second it is away.
+Re-running with the same run folder skips finished episodes, so a crashed,
+killed or interrupted run resumes where it stopped, and the manifest refuses
+a resume whose configuration would change the results.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -19,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.agents.registry import make_agent, redact_spec
+from harness.errors import EngineUnavailable
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
 from harness.runner.executor import Executor, LocalExecutor
 from harness.runner.policy import Confirmer, load_policy, policy_digest
@@ -26,7 +31,7 @@ from harness.runner.prefix import expand_prefix, prefix_ineligible
 from harness.runner.throttle import RunStopped, ThrottledAgent
 from harness.sandbox.container import SandboxLimits, remove_container
 from harness.sandbox.egress import EgressPolicy
-from harness.sandbox.engine import docker_client
+from harness.sandbox.engine import ENGINE_PATIENCE, docker_client, wait_for_engine
 from harness.sandbox.images import resolve_image
 from harness.store.manifest import (
     RunManifest,
@@ -37,11 +42,12 @@ from harness.store.manifest import (
     write_manifest,
 )
 from harness.store.records import EpisodeResult, Sweep
-from harness.store.run_folder import RunFolder
+from harness.store.run_folder import RunFolder, RunFolderError
 from harness.tasks.images import image_for_task
 from harness.tasks.schema import Task
 
 OnResult = Callable[[EpisodeResult], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,6 +69,7 @@ class RunConfig:
     policy: str | None = None  # confirmation policy: a built-in name ("default") or a JSON file; None: none
     confirm: Confirmer | None = None  # answers the policy's "ask" rules (a human at the terminal); None: refuse
     allow_hosts: tuple[str, ...] = ()  # hosts the desktops may reach through the egress proxy; (): no network
+    engine_patience: float = ENGINE_PATIENCE  # seconds to wait for an engine that stopped answering, then give up
 
 
 @dataclass(frozen=True)
@@ -129,14 +136,42 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_
         worker = _Worker(config, folder, on_result)
         try:
             (executor or LocalExecutor(config.parallel)).run(todo, worker.run_job, worker.stop)
-        finally:
-            if worker.results:
-                folder.consolidate()
+        except BaseException:
+            _close_run(folder, worker, quietly=True)  # the error that stopped the run is the one to report
+            raise
+        _close_run(folder, worker, quietly=False)
     return worker.results
 
 
+def _close_run(folder: RunFolder, worker: _Worker, quietly: bool) -> None:
+    """Consolidate the records, and remove the containers of this folder that outlived their episode.
+
+    Those are the containers an engine crash kept from being removed (the
+    episode went on through its guest; see ``start_sandbox``): no episode is
+    running now, so every container labelled with this folder is one.  Neither
+    step may hide the error that stopped a run (``quietly``): the JSON lines
+    are the truth, and the next run in the folder removes what is left.
+    """
+    if worker.ran:
+        try:
+            remove_orphans(folder)
+        except Exception as exc:  # the engine is away: it may come back after we are gone
+            logger.warning("containers of %s not removed (%s); run `deskbench gc` when the Docker engine answers",
+                           folder.path, exc)
+    if not worker.results:
+        return
+    try:
+        folder.consolidate()
+    except RunFolderError:
+        if not quietly:
+            raise
+
+
 def remove_orphans(folder: RunFolder) -> list[str]:
-    """Remove containers a killed earlier process left for this folder (we hold its lock: none is live)."""
+    """Remove containers a killed earlier process, or an engine crash, left for this folder.
+
+    We hold the folder's lock and no episode of ours is running: none of them is live.
+    """
     found = docker_client().containers.list(
         all=True, filters={"label": [f"deskbench.folder={folder.path.resolve()}"]})
     for container in found:
@@ -171,20 +206,50 @@ class _Worker:
         self.calls = threading.BoundedSemaphore(config.model_calls or max(1, config.parallel))
         self.lock = threading.Lock()
         self.results: list[EpisodeResult] = []
+        self.ran = False  # whether any episode started (so containers may be left to remove)
 
     def run_job(self, item: tuple[Job, int]) -> None:
         job, attempt = item
         while not self.stop.is_set():
             agent = ThrottledAgent(make_agent(self.config.agent), self.calls, self.stop)
+            self.ran = True
             try:
                 main = run_episode(replace(job.spec, attempt=attempt), agent, self.options)
             except RunStopped:
                 return  # abandoned mid-episode: not recorded, so a resume runs it again
             main.will_retry = main.status == "infra_error" and attempt < self.config.retries
+            gone: EngineUnavailable | None = None
+            if main.status == "infra_error":
+                gone = self._await_engine(main)
             self._record(job, main)
+            if gone is not None:
+                raise gone
             if not main.will_retry:
                 return
             attempt += 1
+
+    def _await_engine(self, main: EpisodeResult) -> EngineUnavailable | None:
+        """After an infrastructure error, wait (bounded) for an engine that stopped answering; say so in the record.
+
+        Without the wait, an engine restart that takes ten seconds would see
+        every retry fail at once.  The wait is not an attempt: the attempt that
+        failed is recorded as it was, with the outage and the time waited added
+        to its error.  An engine that stays away stops the run (returned, to be
+        raised once the attempt is recorded): every further episode would fail
+        too.  Its attempt is marked to be retried, so that a resume runs it again.
+        """
+        try:
+            waited = wait_for_engine(self.config.engine_patience, self.stop)
+        except EngineUnavailable as exc:
+            main.will_retry = True
+            main.error = (f"{main.error} [the Docker engine stopped answering; waited "
+                          f"{self.config.engine_patience:.0f} s for it, in vain: the run stops]")
+            return exc
+        if waited > 0.0:
+            then = ("the run was stopped meanwhile" if self.stop.is_set()
+                    else f"it came back after {waited:.0f} s of waiting")
+            main.error = f"{main.error} [the Docker engine stopped answering; {then}]"
+        return None
 
     def _record(self, job: Job, main: EpisodeResult) -> None:
         if job.spec.checkpoints:

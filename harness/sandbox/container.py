@@ -14,6 +14,7 @@ private folder (see :mod:`harness.sandbox.egress`).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -29,11 +30,13 @@ import docker.errors
 import requests.exceptions
 from docker.models.containers import Container
 
-from harness.errors import SandboxError
+from harness.errors import GuestError, SandboxError
 from harness.sandbox.egress import SOCKET_NAME, EgressPolicy, EgressProxy, proxy_environment, start_relay
-from harness.sandbox.engine import docker_client
+from harness.sandbox.engine import docker_client, engine_answers
 from harness.sandbox.guest import GuestClient
 from harness.sandbox.images import resolve_image
+
+logger = logging.getLogger(__name__)
 
 LABEL = "deskbench"
 GUEST_MOUNT = "/run/deskbench"
@@ -167,6 +170,59 @@ def _remove_despite_interrupts(client: Any, container: Container | None, name: s
         raise interrupted
 
 
+def _remove_or_leave(client: Any, container: Container | None, name: str) -> None:
+    """Remove the episode's container; when the engine itself is gone, leave it and say so instead of failing.
+
+    The episode's outcome is already decided when its container is removed (it
+    was scored through the guest, which does not need the engine), so an engine
+    that crashed in the meantime must not turn that outcome into an error.  The
+    container then outlives the episode: the run removes the containers of its
+    folder once the engine is back (``harness.runner.run``), and ``deskbench
+    gc`` removes any deskbench container.  An engine that answers but refuses
+    the removal is still an error: that container would stay with nobody to
+    notice.
+    """
+    try:
+        _remove_despite_interrupts(client, container, name)
+        return
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        failure = exc
+    if engine_answers():  # back already (a quick restart): once more, on a fresh client and a fresh handle
+        _remove_despite_interrupts(docker_client(), None, name)
+        return
+    logger.warning("container %s not removed: the Docker engine does not answer (%s: %s); it is removed when the "
+                   "engine is back (by this run, or by `deskbench gc`)", name, type(failure).__name__, failure)
+
+
+def _diagnosis(container: Container) -> str:
+    """What became of the container, for an error about its guest not answering: dead, gone, or alive and mute.
+
+    A guest that stops answering is the symptom of several faults (the
+    container was killed, its main process died, it ran out of memory, the
+    engine went away); the record should say which.
+    """
+    deadline = time.monotonic() + 1.0  # the engine learns of a death a moment after the socket does
+    while True:
+        try:
+            container.reload()
+        except docker.errors.NotFound:
+            return f"container {container.name} no longer exists"
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            return f"the Docker engine does not answer about container {container.name} either"
+        if str(container.status) != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    state = container.attrs.get("State") or {}
+    if str(container.status) == "running":
+        return f"container {container.name} is running, but its guest server stopped answering"
+    code = state.get("ExitCode")
+    why = ("out of memory" if state.get("OOMKilled")
+           else "SIGKILL: the container or its guest server was killed" if code == 137
+           else "its guest server, the main process, ended")
+    now = "has exited" if container.status == "exited" else f"is {container.status}"
+    return f"container {container.name} {now} with code {code} ({why})"
+
+
 def _find(client: Any, name: str) -> Container | None:
     """The container named ``name``, or None when there is none (or the engine cannot tell: nothing to remove)."""
     try:
@@ -212,11 +268,16 @@ def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: t
         if proxy is not None:
             start_relay(guest, f"{GUEST_MOUNT}/{SOCKET_NAME}")
         box = Sandbox(container, guest, tag, folder, screen, time.monotonic() - started, labels, proxy)
-        yield box
+        try:
+            yield box
+        except SandboxError as exc:
+            if isinstance(exc, GuestError):  # the guest answered: it knows what went wrong, and said it
+                raise
+            raise SandboxError(f"{exc}; {_diagnosis(container)}") from None
     finally:
         if guest is not None:
             guest.close_connection()
-        _remove_despite_interrupts(client, container, str(kwargs["name"]))
+        _remove_or_leave(client, container, str(kwargs["name"]))
         if proxy is not None:
             proxy.stop()
         shutil.rmtree(folder, ignore_errors=True)

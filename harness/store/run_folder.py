@@ -61,16 +61,27 @@ class RunFolder:
         """Hold the folder for one process: two runs appending to one folder would run episodes twice.
 
         The lock is the kernel's (``flock``), so a killed process releases it.
+        The lock file is held open for reading only: ``flock`` needs no more,
+        and a file held open for writing for the whole run would keep its
+        filesystem from being remounted read-only (an administrator's or a
+        failing disk's remount should make appends fail with a clear error, not
+        be refused).
         """
-        with open(self.path / LOCK, "a") as fh:
+        try:
+            fd = os.open(self.path / LOCK, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunFolderError(f"cannot open {self.path / LOCK}: {exc}") from None
+        try:
             try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise RunFolderError(f"run folder {self.path} is in use by another deskbench process") from None
             try:
                 yield
             finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def _repair_tail(self) -> None:
         if not self.episodes_file.is_file():
@@ -125,8 +136,11 @@ class RunFolder:
     def consolidate(self) -> Path:
         """Write ``results.parquet`` from the JSON lines (one row per attempt, nested values as JSON text)."""
         frame = _frame([r.model_dump(mode="json") for r in self.results()])
-        frame.assign(**{c: frame[c].map(_json_cell) for c in _nested_columns(frame)}).to_parquet(self.parquet_file,
-                                                                                                  index=False)
+        try:
+            frame.assign(**{c: frame[c].map(_json_cell) for c in _nested_columns(frame)}).to_parquet(
+                self.parquet_file, index=False)
+        except OSError as exc:
+            raise RunFolderError(f"cannot write {self.parquet_file}: {exc}") from None
         return self.parquet_file
 
 
