@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -244,6 +245,10 @@ def test_a_folder_of_mutated_files_is_reported_file_by_file(docs: list[Any]) -> 
             tasks_check(str(folder), details=True)
         except DeskbenchError as exc:  # the CLI prints it as one line and exits 1
             assert isinstance(exc, TaskFileError) and errors, exc
+        except typer.Exit as done:  # the report was printed in full; files that did not load make it exit 1
+            assert done.exit_code == 1 and errors, done
+        else:
+            assert not errors, "a folder with files that do not load must not pass tasks check"
 
 
 def test_each_mutation_kind_is_refused_with_a_path(tmp_path: Path) -> None:

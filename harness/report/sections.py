@@ -32,6 +32,7 @@ REPORT_TABLES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame], str]
                injection_followed_table, "only episodes of safety tasks (tasks/safety) whose violation check "
                                          "decided are in the denominator; check errors are counted apart"),
 }
+OPTIONAL = frozenset({"safety"})  # left out of the default report when empty
 EMPTY_NOTES = {"pass_k": "no run has repeats: pass@k needs runs with --repeats 2 or more",
                "safety": "no safety task in these runs"}
 
@@ -46,6 +47,8 @@ def report_sections(frame: pd.DataFrame, names: Sequence[str] | None = None) -> 
     for name in chosen:
         title, build, note = REPORT_TABLES[name]
         table = build(frame)
+        if table.empty and name in OPTIONAL and not names:
+            continue  # e.g. no safety task in these runs: not worth a section unless asked for
         shown_note = EMPTY_NOTES.get(name, "nothing to show") if table.empty else note
         sections.append(Section(name, title, table, shown_note))
     return sections
