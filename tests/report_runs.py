@@ -11,8 +11,12 @@ Three run folders over the smoke suite, each made by the real runner in real con
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from harness.agents.registry import agent_spec
 from harness.mockapi import MockServer, load_scripts
@@ -43,3 +47,22 @@ def make_report_runs(root: Path) -> dict[str, Path]:
         else:
             os.environ["ANTHROPIC_API_KEY"] = old_key
     return runs
+
+
+def counted_records(run: Path) -> list[dict[str, Any]]:
+    """The counted attempt of each episode, read straight from the JSON lines (not through load_results),
+    so the report tests check the report code against the raw data."""
+    latest: dict[str, dict[str, Any]] = {}
+    for line in (run / "episodes.jsonl").read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            seen = latest.get(record["episode_id"])
+            if seen is None or record["attempt"] >= seen["attempt"]:
+                latest[record["episode_id"]] = record
+    return list(latest.values())
+
+
+def deskbench(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess, its output captured."""
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=300,
+                          check=False)

@@ -8,7 +8,6 @@ import http.client
 import http.server
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,35 +16,21 @@ import pytest
 from harness.errors import ConfigError
 from harness.sandbox.egress import AllowRule, EgressPolicy, EgressProxy, proxy_environment
 
+from .web_support import HelloHandler, serve
 
-class _Hello(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with its path and the Host header it saw; remembers the request lines."""
 
-    seen: list[str] = []
+class _Hello(HelloHandler):
+    """Remembers each request line with the Host header it saw and any proxy header left in it."""
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server naming)
-        self.seen.append(f"{self.command} {self.path} host={self.headers.get('Host')} "
-                         f"proxy={self.headers.get('Proxy-Connection')}")
-        body = f"hello {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
-        pass
+    def describe(self) -> str:
+        return f"{self.command} {self.path} host={self.headers.get('Host')} proxy={self.headers.get('Proxy-Connection')}"
 
 
 @pytest.fixture
 def origin() -> Iterator[int]:
     """A local web server on 127.0.0.1; yields its port."""
-    _Hello.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield int(server.server_address[1])
-    server.shutdown()
-    server.server_close()
+    with serve(_Hello) as port:
+        yield port
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ Every probe runs in the desktop as its user does (through the guest), so it sees
 
 from __future__ import annotations
 
-import http.server
 import ipaddress
 import json
 import os
 import socket
 import stat
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,8 @@ from harness.sandbox import Sandbox, SandboxLimits, start_sandbox
 from harness.sandbox.container import DESKTOP_UID, GUEST_MOUNT
 from harness.sandbox.egress import PROXY_PORT, EgressPolicy
 from harness.sandbox.engine import docker_client
+
+from .web_support import HelloHandler, serve
 
 pytestmark = pytest.mark.docker
 
@@ -139,30 +139,15 @@ def host_addresses() -> set[str]:
     return {a for a in found if not a.startswith("127.")}
 
 
-class _Hello(http.server.BaseHTTPRequestHandler):
-    seen: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 (the http.server naming)
-        self.seen.append(self.path)
-        body = f"hello {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
-        pass
+class _Hello(HelloHandler):
+    """Remembers the paths it served."""
 
 
 @pytest.fixture
 def host_server(request: pytest.FixtureRequest) -> Iterator[int]:
     """A web server on the host bound to ``request.param`` (0.0.0.0 by default); yields its port."""
-    _Hello.seen = []
-    server = http.server.ThreadingHTTPServer((getattr(request, "param", "0.0.0.0"), 0), _Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield int(server.server_address[1])
-    server.shutdown()
-    server.server_close()
+    with serve(_Hello, getattr(request, "param", "0.0.0.0")) as port:
+        yield port
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,28 +13,14 @@ from harness.report import compare_runs, mcnemar_test, wilson_interval
 from harness.report.runs import load_runs
 from harness.report.stats import paired_difference_interval
 
+from .report_runs import counted_records as records
+from .report_runs import deskbench
+
 pytestmark = pytest.mark.docker
-
-
-def records(run: Path) -> list[dict[str, Any]]:
-    """The counted attempt of each episode, read straight from the JSON lines."""
-    latest: dict[str, dict[str, Any]] = {}
-    for line in (run / "episodes.jsonl").read_text().splitlines():
-        if line.strip():
-            record = json.loads(line)
-            seen = latest.get(record["episode_id"])
-            if seen is None or record["attempt"] >= seen["attempt"]:
-                latest[record["episode_id"]] = record
-    return list(latest.values())
 
 
 def keyed(run: Path) -> dict[tuple[str, int, int], str]:
     return {(f"{r['domain']}/{r['task_id']}", r["budget"], r["repeat"]): r["status"] for r in records(run)}
-
-
-def deskbench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=300,
-                          check=False)
 
 
 def test_oracle_against_noop(report_runs: dict[str, Path]) -> None:

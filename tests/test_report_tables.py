@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -27,24 +24,10 @@ from harness.report import (
 )
 from harness.report.runs import load_runs
 
+from .report_runs import counted_records as records
+from .report_runs import deskbench
+
 pytestmark = pytest.mark.docker
-
-
-def records(run: Path) -> list[dict[str, Any]]:
-    """The counted attempt of each episode, read straight from the JSON lines (not through load_results)."""
-    latest: dict[str, dict[str, Any]] = {}
-    for line in (run / "episodes.jsonl").read_text().splitlines():
-        if line.strip():
-            record = json.loads(line)
-            seen = latest.get(record["episode_id"])
-            if seen is None or record["attempt"] >= seen["attempt"]:
-                latest[record["episode_id"]] = record
-    return list(latest.values())
-
-
-def deskbench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=300,
-                          check=False)
 
 
 def row(table: pd.DataFrame, **where: object) -> pd.Series:

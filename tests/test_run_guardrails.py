@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -20,6 +18,7 @@ from harness.store.trajectory import read_steps
 from harness.tasks import load_tasks
 
 from .conftest import SMOKE
+from .web_support import HelloHandler, serve
 
 pytestmark = pytest.mark.docker
 TASK = load_tasks(SMOKE / "terminal" / "hello-file.json")
@@ -62,24 +61,10 @@ def test_the_policy_stops_a_recursive_delete_and_records_it(tmp_path: Path, desk
     assert manifest is not None and str(manifest.identity["policy"]).startswith("default@")
 
 
-class _Hello(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = f"hello {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def host_server() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield int(server.server_address[1])
-    server.shutdown()
+    with serve(HelloHandler) as port:
+        yield port
 
 
 # A raw request to the relay's proxy port inside the desktop: no environment variable, no bypass list involved.
