@@ -324,7 +324,7 @@ def test_screen_size_and_health_agree_with_the_configured_screen(desk: Sandbox) 
     health = desk.guest.health()
     assert health["ok"] is True
     assert (health["width"], health["height"]) == SCREEN
-    assert health["uid"] == 1000 and str(health["display"]).startswith(":")
+    assert health["uid"] == 999 and health["desktop_uid"] == 1000 and str(health["display"]).startswith(":")
 
 
 def test_jpeg_and_webp_screenshots_decode_and_show_the_same_screen(guest: GuestClient) -> None:

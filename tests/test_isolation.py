@@ -22,9 +22,10 @@ import docker.errors
 import pytest
 
 from harness.sandbox import Sandbox, SandboxLimits, start_sandbox
-from harness.sandbox.container import DESKTOP_UID, GUEST_MOUNT
+from harness.sandbox.container import DESKTOP_UID, GUEST_CAPABILITIES, GUEST_MOUNT
 from harness.sandbox.egress import PROXY_PORT, EgressPolicy
 from harness.sandbox.engine import docker_client
+from harness.sandbox.guest import GUEST_UID
 
 from .web_support import HelloHandler, serve
 
@@ -104,8 +105,8 @@ def run_py(box: Sandbox, source: str, *args: str, timeout: float = 60) -> Any:
     return json.loads(result.stdout)
 
 
-def sh(box: Sandbox, command: str) -> str:
-    result = box.guest.run(command, timeout=30)
+def sh(box: Sandbox, command: str, as_guest: bool = False) -> str:
+    result = box.guest.run(command, timeout=30, as_guest=as_guest)
     assert result.exit_code == 0, f"{command}: {result.stderr}"
     return result.stdout
 
@@ -192,21 +193,45 @@ def test_desktop_cannot_reach_the_host_the_bridge_or_the_internet(box: Sandbox, 
 # ------------------------------------------------------------------ privileges
 
 
+#: CAP_KILL (5), CAP_SETGID (6), CAP_SETUID (7), CAP_DAC_READ_SEARCH (2): the guest's four, see privileges.py
+GUEST_CAPS_MASK = (1 << 2) | (1 << 5) | (1 << 6) | (1 << 7)
+
+
 def test_desktop_user_is_uid_1000_without_capabilities_or_new_privileges(box: Sandbox) -> None:
-    assert sh(box, "id -u; id -g").split() == ["1000", "1000"]
-    assert box.guest.health()["uid"] == DESKTOP_UID
+    assert sh(box, "id -u; id -g; id -G").split() == ["1000", "1000", "1000"]
+    assert box.guest.health()["uid"] == GUEST_UID  # the guest is a different user
     fields = status_fields(box)
     assert fields["NoNewPrivs"] == "1"
-    for capability_set in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+    for capability_set in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
         assert int(fields[capability_set], 16) == 0, (capability_set, fields[capability_set])
+    # the bounding set is the guest's four: with nothing permitted and no new privileges, none can be regained
+    assert int(fields["CapBnd"], 16) == GUEST_CAPS_MASK
     assert fields["Seccomp"] == "2"  # Docker's default syscall filter is on too
     host_config = box.container.attrs["HostConfig"]
-    assert host_config["CapDrop"] == ["ALL"] and not host_config["CapAdd"]
+    assert host_config["CapDrop"] == ["ALL"] and sorted(host_config["CapAdd"]) == sorted(GUEST_CAPABILITIES)
     assert "no-new-privileges" in host_config["SecurityOpt"]
-    assert host_config["Privileged"] is False
-    assert box.container.attrs["Config"]["User"] == "1000:1000"
-    # PID 1 (the init) and the guest run as the desktop user as well: nothing in the container is root
-    assert set(sh(box, "ps -eo uid= | sort -u").split()) == {"1000"}
+    assert host_config["Privileged"] is False and host_config["ReadonlyRootfs"] is True
+    # Root only for the init (PID 1, which the desktop user cannot signal); the guest is uid 999, the rest 1000
+    owners = dict(line.split() for line in sh(box, "ps -eo pid=,uid=").splitlines())
+    assert owners.pop("1") == "0"
+    assert set(owners.values()) == {str(GUEST_UID), str(DESKTOP_UID)}
+
+
+def test_the_guest_keeps_only_its_four_capabilities_and_passes_none_on(box: Sandbox) -> None:
+    guest_pid = sh(box, f"pgrep -u {GUEST_UID} -o python3").strip()
+    guest = dict(line.split(":\t", 1) for line in sh(box, f"cat /proc/{guest_pid}/status", as_guest=True)
+                 .splitlines() if ":\t" in line)
+    assert int(guest["CapEff"], 16) == int(guest["CapPrm"], 16) == GUEST_CAPS_MASK
+    assert int(guest["CapInh"], 16) == int(guest["CapAmb"], 16) == 0
+    assert guest["NoNewPrivs"].strip() == "1"
+    child = {k: v.strip() for k, _, v in (line.partition(":") for line in
+                                           sh(box, "cat /proc/self/status", as_guest=True).splitlines())}
+    assert child["Uid"].split()[0] == str(GUEST_UID)
+    for capability_set in ("CapInh", "CapPrm", "CapEff", "CapAmb"):  # a checker's command holds nothing either
+        assert int(child[capability_set], 16) == 0, capability_set
+    # the desktop user can neither signal nor trace the guest
+    assert "Operation not permitted" in box.guest.run(f"kill -0 {guest_pid}").stderr
+    assert box.guest.run(f"cat /proc/{guest_pid}/environ").exit_code != 0
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="planting a setuid-root program needs root on the host")
@@ -215,6 +240,7 @@ def test_a_setuid_root_program_does_not_make_the_desktop_user_root(box: Sandbox,
     planted.write_bytes(box.guest.read_file("/usr/bin/id"))  # the image's own id(1)
     os.chown(planted, 0, 0)
     planted.chmod(0o4755)
+    box.folder.chmod(0o711)  # for this probe only: the desktop user may reach the planted program
     try:
         inside = f"{GUEST_MOUNT}/id-setuid"
         assert sh(box, f"{inside} -u").strip() == "1000"  # no-new-privileges: the setuid bit is ignored
@@ -227,6 +253,7 @@ def test_a_setuid_root_program_does_not_make_the_desktop_user_root(box: Sandbox,
         assert control.decode().strip() == "0"
     finally:
         planted.unlink()
+        box.folder.chmod(0o700)
 
 
 # ------------------------------------------------------------------ limits
@@ -251,7 +278,7 @@ def test_fork_bomb_is_bounded_by_the_pids_limit_and_the_desktop_survives(desktop
         report = run_py(bombed, FORK_BOMB_PY, timeout=60)
         assert report["error"] == "EAGAIN"  # the kernel said no ...
         assert 128 - already - 10 <= report["forked"] <= 128 - already  # ... at the container's limit
-        assert bombed.guest.health()["uid"] == DESKTOP_UID  # the desktop still answers
+        assert bombed.guest.health()["uid"] == GUEST_UID  # the guest still answers
         assert bombed.guest.screenshot().width == 1280
         assert int(cgroup_value(bombed, "pids.current", "pids/pids.current")) < 128 - 50  # all reaped
     assert subprocess.run(["true"], timeout=10).returncode == 0  # the host forks as ever
@@ -267,11 +294,12 @@ def test_guest_socket_folder_is_private_to_each_episode(box: Sandbox, desktop_im
         for sandbox in (box, other):
             info = sandbox.folder.stat()
             assert stat.S_IMODE(info.st_mode) == (0o700 if os.geteuid() == 0 else 0o777)
-            if os.geteuid() == 0:
-                assert (info.st_uid, info.st_gid) == (DESKTOP_UID, DESKTOP_UID)
+            if os.geteuid() == 0:  # the guest's: the desktop user cannot enter it, rename or replace the socket
+                assert (info.st_uid, info.st_gid) == (GUEST_UID, GUEST_UID)
+                assert sandbox.guest.run(f"ls -A {GUEST_MOUNT}").exit_code != 0
             [mount] = [m for m in sandbox.container.attrs["Mounts"] if m["Destination"] == GUEST_MOUNT]
             assert Path(mount["Source"]) == sandbox.folder  # each desktop sees only its own folder
-            assert sh(sandbox, f"ls -A {GUEST_MOUNT}").split() == ["guest.sock"]
+            assert sh(sandbox, f"ls -A {GUEST_MOUNT}", as_guest=True).split() == ["guest.sock"]
     assert not other.folder.exists()  # removed with its episode
     assert box.folder.exists()
 

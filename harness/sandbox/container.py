@@ -1,9 +1,14 @@
 """One fresh desktop container per episode, removed at the end whatever happens.
 
-The container has no network, no capabilities, no new privileges, and CPU,
-memory and pids limits; the desktop runs as uid 1000.  The host reaches the
-guest through a Unix socket in a private per-episode folder (mode 0700) that
-is bind-mounted at ``/run/deskbench``.  Readiness is the guest answering and a
+The container has no network, no new privileges, a read-only root file
+system with size-limited memory-backed mounts for the places a desktop writes
+(home, temporary folders: the memory limit bounds them too, so a desktop
+cannot fill the host's disk), and CPU, memory and pids limits.  The desktop
+and every agent command run as uid 1000 without capabilities; the guest runs
+as its own user (uid 999) and keeps four capabilities (see the image's
+``guest/privileges.py``).  The host reaches the guest through a Unix socket
+in a private per-episode folder (the guest's, mode 0700) that is
+bind-mounted at ``/run/deskbench``.  Readiness is the guest answering and a
 first screenshot succeeding -- never a fixed sleep.
 
 An :class:`~harness.sandbox.egress.EgressPolicy` opts an episode into reaching
@@ -33,7 +38,7 @@ from docker.models.containers import Container
 from harness.errors import GuestError, SandboxError
 from harness.sandbox.egress import SOCKET_NAME, EgressPolicy, EgressProxy, proxy_environment, start_relay
 from harness.sandbox.engine import docker_client, engine_answers
-from harness.sandbox.guest import GuestClient
+from harness.sandbox.guest import GUEST_UID, GuestClient
 from harness.sandbox.images import resolve_image
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,8 @@ class SandboxLimits:
     shm: str = "256m"
 
 
+    home: str = "1g"  # /home/user, memory-backed: counted in ``memory`` too
+    tmp: str = "512m"  # /tmp; /var/tmp and the session's runtime folder get a little each
 @dataclass
 class Sandbox:
     """A running desktop: the container, its guest client and timings."""
@@ -75,11 +82,11 @@ class Sandbox:
 
 
 def _private_folder() -> Path:
-    """A 0700 folder for the guest socket, writable by the desktop user inside the container."""
+    """A 0700 folder for the guest socket, the guest's own: the desktop user cannot enter, rename or replace it."""
     parent = os.environ.get("DESKBENCH_SOCKET_DIR") or None
-    folder = Path(tempfile.mkdtemp(prefix="deskbench-", dir=parent))
+    folder = Path(tempfile.mkdtemp(prefix=owned_folder_prefix("sock"), dir=parent))
     if os.geteuid() == 0:
-        os.chown(folder, DESKTOP_UID, DESKTOP_UID)
+        os.chown(folder, GUEST_UID, GUEST_UID)
         folder.chmod(0o700)
     else:  # an unprivileged host cannot hand the folder to uid 1000; the socket is still in a fresh random folder
         folder.chmod(0o777)
@@ -102,11 +109,14 @@ def container_kwargs(image: str, labels: dict[str, str], folder: Path, screen: t
         "environment": environment,
         "volumes": {str(folder): {"bind": GUEST_MOUNT, "mode": "rw"}},
         "network_mode": "none",
-        "user": f"{DESKTOP_UID}:{DESKTOP_UID}",
+        "user": "0:0",  # only for the image's start script, which drops to the guest's user at once
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "nano_cpus": int(limits.cpus * 1e9),
+        "cap_add": list(GUEST_CAPABILITIES),
         "mem_limit": limits.memory,
+        "read_only": True,
+        "tmpfs": writable_mounts(limits),
         "pids_limit": limits.pids,
         "shm_size": limits.shm,
         "init": True,
@@ -115,9 +125,28 @@ def container_kwargs(image: str, labels: dict[str, str], folder: Path, screen: t
 
 def _wait_ready(container: Container, guest: GuestClient, socket_path: Path, timeout: float) -> None:
     """Poll (every few ms, bounded) for the socket, then check health and take a first screenshot."""
+#: what the guest keeps, and why: envs/desktop/guest/privileges.py
+GUEST_CAPABILITIES = ("SETUID", "SETGID", "KILL", "DAC_READ_SEARCH")
+
+
+def writable_mounts(limits: SandboxLimits) -> dict[str, str]:
+    """The only places a desktop can write (the root file system is read-only), each with a size limit."""
+    user = f"uid={DESKTOP_UID},gid={DESKTOP_UID}"
+    # exec: programs and scripts the desktop writes must run, as on any desktop (Docker's default is noexec)
+    return {"/home/user": f"size={limits.home},{user},mode=0755,exec",
+            "/tmp": f"size={limits.tmp},mode=1777,exec",
+            "/var/tmp": "size=64m,mode=1777,exec",
+            f"/run/user/{DESKTOP_UID}": f"size=16m,{user},mode=0700"}
+
+
+def _socket_owner() -> int | None:
+    """Whose the guest's socket must be: the guest's user when the host could give it the folder (as root)."""
+    return GUEST_UID if os.geteuid() == 0 else None
+
+
     deadline = time.monotonic() + timeout
     checks = 0
-    while not socket_path.exists():
+    while not os.path.lexists(socket_path):
         if time.monotonic() > deadline:
             raise SandboxError(f"desktop in {container.name} not ready after {timeout:.0f} s{_logs(container)}")
         checks += 1
@@ -130,6 +159,7 @@ def _wait_ready(container: Container, guest: GuestClient, socket_path: Path, tim
     guest.screenshot()
 
 
+    guest.seal()
 def _logs(container: Container) -> str:
     try:
         text = container.logs(tail=10).decode(errors="replace").strip()
@@ -233,10 +263,13 @@ def _find(client: Any, name: str) -> Container | None:
 
 
 def _egress_proxy(policy: EgressPolicy | None, folder: Path) -> EgressProxy | None:
-    """The episode's proxy, listening before the container starts (None: no network at all, the default)."""
+    """The episode's proxy, listening before the container starts (None: no network at all, the default).
+
+    Its socket is the guest's: the relay inside runs as the guest's user, out of the desktop user's reach.
+    """
     if policy is None:
         return None
-    return EgressProxy(policy, folder / SOCKET_NAME, owner_uid=DESKTOP_UID).start()
+    return EgressProxy(policy, folder / SOCKET_NAME, owner_uid=GUEST_UID).start()
 
 
 @contextmanager
@@ -263,7 +296,7 @@ def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: t
             container = client.containers.run(**kwargs)
         except docker.errors.APIError as exc:
             raise SandboxError(f"cannot start a container from {tag}: {exc.explanation or exc}") from None
-        guest = GuestClient(str(folder / "guest.sock"))
+        guest = GuestClient(str(folder / "guest.sock"), owner=_socket_owner())
         _wait_ready(container, guest, folder / "guest.sock", ready_timeout)
         if proxy is not None:
             start_relay(guest, f"{GUEST_MOUNT}/{SOCKET_NAME}")

@@ -169,8 +169,8 @@ def proxy_environment() -> dict[str, str]:
 
 def start_relay(guest: GuestClient, proxy_socket: str, timeout: float = 20.0) -> None:
     """Start the in-container relay to ``proxy_socket`` (a path inside the container); returns once it listens."""
-    result = guest.run(["python3", "-c", inspect.getsource(relay), str(PROXY_PORT), proxy_socket], shell=False,
-                       timeout=timeout)
+    result = guest.run(["python3", "-I", "-c", inspect.getsource(relay), str(PROXY_PORT), proxy_socket], shell=False,
+                       timeout=timeout, as_guest=True)  # the guest's user: the desktop can neither kill nor bypass it
     if result.exit_code != 0 or result.stdout.strip() != "ready":
         raise SandboxError(f"the egress relay did not start in the desktop (exit {result.exit_code}"
                            f"{', timed out' if result.timed_out else ''}): {(result.stderr or result.stdout)[-300:]}")

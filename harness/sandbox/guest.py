@@ -3,15 +3,28 @@
 One keep-alive connection per client (guarded by a lock) keeps a round trip
 at about a millisecond, which is what makes an action plus screenshot cheap
 compared with one ``docker exec`` per action.
+
+The desktop user may have tried anything with the socket's folder, so
+before every connection the host checks, without following links, that the
+path is a socket owned by the guest's user, and after connecting that the
+process listening on it runs as that user (``SO_PEERCRED``).  Once the
+desktop is up (:meth:`GuestClient.seal`), a lost connection is never quietly
+re-dialled: it raises :class:`GuestLost`, which the runner blames on what
+happened inside the container.  Everything read from the guest is bounded.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
+import stat
+import struct
 import threading
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,20 +32,69 @@ from harness.errors import GuestError, SandboxError
 
 ImageFormat = Literal["png", "jpeg", "webp"]
 
+#: the guest's own user inside the desktop image (see envs/desktop/guest/privileges.py)
+GUEST_UID = 999
+#: the most any answer may carry (a screenshot, command output); file reads have their own cap
+MAX_ANSWER = 64 * 1024 * 1024
+#: the default cap on one file brought to the host (the guest refuses bigger files with 413)
+MAX_FILE = 100 * 1024 * 1024
+
+
+class IntegrityError(SandboxError):
+    """The channel to the guest is not what it must be: a socket that is not the guest's, or an impostor."""
+
+
+class GuestLost(SandboxError):
+    """The guest stopped answering after the desktop was up (killed, starved or hung inside the container)."""
+
+
+class UnscorableOutput(GuestError):
+    """A file the desktop left cannot be brought to the host: unreadable, not a regular file, a link, or too large.
+
+    The desktop user made it so; the runner scores the episode a failure with this reason.
+    """
+
+
+def check_socket(path: str, owner: int) -> None:
+    """Refuse a socket path that is anything but a socket owned by ``owner``; links are never followed."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise GuestLost(f"the guest's socket {path} is gone") from None
+    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != owner:
+        raise IntegrityError(f"{path} is not the guest's socket (a {stat.filemode(info.st_mode)} owned by uid "
+                             f"{info.st_uid}, expected a socket owned by uid {owner})")
+
+
+def peer_uid(sock: socket.socket) -> int:
+    """The user of the process at the other end of a connected Unix socket."""
+    _pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    return int(uid)
+
 
 class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
+    def __init__(self, path: str, timeout: float, owner: int | None) -> None:
         super().__init__("guest", timeout=timeout)
         self._path = path
+        self._owner = owner
 
     def connect(self) -> None:
+        if self._owner is not None:
+            check_socket(self._path, self._owner)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
-        sock.connect(self._path)
+        try:
+            sock.connect(self._path)
+            if self._owner is not None and peer_uid(sock) != self._owner:
+                raise IntegrityError(f"the server on {self._path} runs as uid {peer_uid(sock)}, not the guest's "
+                                     f"uid {self._owner}")
+        except BaseException:
+            sock.close()
+            raise
         self.sock = sock
 
 
-def _raise_for_status(status: int, data: bytes, what: str) -> None:
+def _raise_for_status(status: int, data: bytes, what: str, kind: type[GuestError] = GuestError) -> None:
     """A 4xx/5xx answer as a GuestError with the guest's message (or the start of whatever it sent)."""
     if status < 400:
         return
@@ -40,7 +102,18 @@ def _raise_for_status(status: int, data: bytes, what: str) -> None:
         message = str(json.loads(data)["error"])
     except (ValueError, KeyError, TypeError):
         message = f"{what} failed with HTTP {status}: {data[:200]!r}"
-    raise GuestError(message, status)
+    raise kind(message, status)
+
+
+def _read_bounded(resp: http.client.HTTPResponse, limit: int) -> bytes:
+    """The body, refused when it is (or announces itself) longer than ``limit``: the host never reads unbounded."""
+    length = resp.getheader("Content-Length")
+    if length is not None and int(length) > limit:
+        raise UnscorableOutput(f"the guest's answer has {length} bytes, more than the limit of {limit}", 413)
+    data = resp.read(limit + 1)
+    if len(data) > limit:
+        raise UnscorableOutput(f"the guest's answer is longer than the limit of {limit} bytes", 413)
+    return data
 
 
 @dataclass(frozen=True)
@@ -80,27 +153,49 @@ class Screenshot:
 class GuestClient:
     """Primitives of the desktop: screenshot, input, commands, files, windows."""
 
-    def __init__(self, socket_path: str, timeout: float = 120.0) -> None:
+    def __init__(self, socket_path: str, timeout: float = 120.0, owner: int | None = None) -> None:
         self.socket_path = socket_path
         self.timeout = timeout
+        self.owner = owner  # the uid the socket and its server must have (None: not checked)
+        self.sealed = False  # the desktop is up: a lost connection is an event, not re-dialled
+        self.checking = False  # commands run as the guest's own user unless a caller says otherwise
         self._conn: _UnixConnection | None = None
         self._lock = threading.Lock()
 
+    def seal(self) -> None:
+        """From now on a lost connection raises GuestLost instead of being re-dialled once."""
+        self.sealed = True
+
+    @contextmanager
+    def checkers(self) -> Iterator[GuestClient]:
+        """Within: ``run``/``spawn`` run as the guest's own user by default (checkers read the final state)."""
+        before, self.checking = self.checking, True
+        try:
+            yield self
+        finally:
+            self.checking = before
+
     # -- transport
-    def _request(self, method: str, path: str, body: bytes | None = None, *,
-                 query: dict[str, Any] | None = None, timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
+    def _request(self, method: str, path: str, body: bytes | None = None, *, query: dict[str, Any] | None = None,
+                 timeout: float | None = None, limit: int = MAX_ANSWER) -> tuple[int, dict[str, str], bytes]:
         url = path + ("?" + urllib.parse.urlencode(query) if query else "")
         headers = {"Content-Type": "application/json"} if body is not None else {}
         with self._lock:
-            for attempt in (0, 1):  # a stale keep-alive connection is retried once on a fresh one
+            for attempt in (0, 1):  # before sealing, a stale keep-alive connection is retried once on a fresh one
                 conn = self._connection(timeout)
                 try:
                     conn.request(method, url, body=body, headers=headers)
                     resp = conn.getresponse()
-                    data = resp.read()
+                    data = _read_bounded(resp, limit)
                     return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+                except (IntegrityError, UnscorableOutput):
+                    self.close_connection()
+                    raise
                 except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
                     self.close_connection()
+                    if self.sealed:
+                        raise GuestLost(f"guest at {self.socket_path} lost during {method} {path}: "
+                                        f"{type(exc).__name__}: {exc}") from None
                     if attempt == 1 or isinstance(exc, socket.timeout):
                         raise SandboxError(f"guest at {self.socket_path} did not answer {method} {path}: "
                                            f"{type(exc).__name__}: {exc}") from None
@@ -108,7 +203,7 @@ class GuestClient:
 
     def _connection(self, timeout: float | None) -> _UnixConnection:
         if self._conn is None:
-            self._conn = _UnixConnection(self.socket_path, self.timeout)
+            self._conn = _UnixConnection(self.socket_path, self.timeout, self.owner)
         want = timeout if timeout is not None else self.timeout
         self._conn.timeout = want
         if self._conn.sock is not None:
@@ -154,25 +249,38 @@ class GuestClient:
         v = self._json("GET", "/cursor")
         return int(v["x"]), int(v["y"])
 
+    def _identity(self, as_guest: bool | None) -> str:
+        return "guest" if (self.checking if as_guest is None else as_guest) else "user"
+
     def run(self, cmd: str | list[str], *, shell: bool | None = None, timeout: float = 60.0,
-            cwd: str | None = None, env: dict[str, str] | None = None, stdin: str | None = None) -> CommandResult:
-        """Run a command to completion inside the desktop (a string runs in bash unless shell=False)."""
-        payload: dict[str, Any] = {"cmd": cmd, "timeout": timeout, "cwd": cwd, "env": env, "stdin": stdin}
+            cwd: str | None = None, env: dict[str, str] | None = None, stdin: str | None = None,
+            as_guest: bool | None = None) -> CommandResult:
+        """Run a command to completion inside the desktop (a string runs in bash unless shell=False).
+
+        It runs as the desktop user, or as the guest's own user with a clean
+        environment when ``as_guest`` (None: as the guest inside ``checkers()``).
+        """
+        payload: dict[str, Any] = {"cmd": cmd, "timeout": timeout, "cwd": cwd, "env": env, "stdin": stdin,
+                                   "as": self._identity(as_guest)}
         if shell is not None:
             payload["shell"] = shell
         v = self._json("POST", "/run", payload, timeout=timeout + 30)
         return CommandResult(int(v["exit_code"]), v["stdout"], v["stderr"], bool(v["timed_out"]), float(v["duration"]))
 
     def spawn(self, cmd: str | list[str], *, shell: bool | None = None, cwd: str | None = None,
-              env: dict[str, str] | None = None) -> int:
+              env: dict[str, str] | None = None, as_guest: bool | None = None) -> int:
         """Start a detached process and return its pid without waiting for it."""
-        payload: dict[str, Any] = {"cmd": cmd, "cwd": cwd, "env": env}
+        payload: dict[str, Any] = {"cmd": cmd, "cwd": cwd, "env": env, "as": self._identity(as_guest)}
         if shell is not None:
             payload["shell"] = shell
         return int(self._json("POST", "/spawn", payload)["pid"])
 
-    def read_file(self, path: str) -> bytes:
-        status, _, data = self._request("GET", "/file", query={"path": path})
+    def read_file(self, path: str, max_bytes: int = MAX_FILE) -> bytes:
+        """A desktop file's bytes; UnscorableOutput when it is unreadable, not a regular file, or over ``max_bytes``."""
+        status, _, data = self._request("GET", "/file", query={"path": path, "max_bytes": max_bytes},
+                                        limit=max_bytes + 65536)
+        if status in (403, 409, 413):
+            _raise_for_status(status, data, f"read {path}", UnscorableOutput)
         _raise_for_status(status, data, f"read {path}")
         return data
 

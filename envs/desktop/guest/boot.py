@@ -22,7 +22,12 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from privileges import GUEST_UID, as_desktop_user, desktop_argv, seal  # noqa: E402
+
 DBUS_DAEMON = "/usr/bin/dbus-daemon"
+#: the image's home folder, copied into the (size-limited, empty) home mount at start-up
+HOME_SKELETON = "/etc/deskbench/home"
 
 
 def runtime_dir() -> str:
@@ -33,7 +38,7 @@ def runtime_dir() -> str:
     unchanged where the image provides that folder.
     """
     path = os.environ.get("XDG_RUNTIME_DIR", "")
-    if not path or not os.access(path, os.W_OK | os.X_OK):
+    if not path or not os.path.isdir(path):
         path = tempfile.mkdtemp(prefix="deskbench-runtime-")
         os.environ["XDG_RUNTIME_DIR"] = path
     return path
@@ -50,10 +55,10 @@ class SessionBus:
         address = f"unix:path={runtime_dir()}/bus"
         read_fd, write_fd = os.pipe()
         self.process = subprocess.Popen(
-            [DBUS_DAEMON, "--session", "--nofork", "--nopidfile", "--nosyslog", f"--address={address}",
-             f"--print-address={write_fd}"],
+            desktop_argv([DBUS_DAEMON, "--session", "--nofork", "--nopidfile", "--nosyslog", f"--address={address}",
+             f"--print-address={write_fd}"]),
             pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, **as_desktop_user())
         os.close(write_fd)
         self._ready_fd = read_fd
         # Exported now, before any other process starts, so every one of them inherits it.
@@ -83,12 +88,17 @@ class Desktop:
         self.openbox: subprocess.Popen[bytes] | None = None
         self.display = ""
         self.failure = ""
-        self.wm_ready = os.path.join(tempfile.mkdtemp(prefix="deskguest-"), "wm-ready")
+        marks = tempfile.mkdtemp(prefix="deskguest-")
+        os.chmod(marks, 0o733)  # openbox (the desktop user) leaves its mark here; nobody else lists it
+        self.wm_ready = os.path.join(marks, "wm-ready")
         read_fd, write_fd = os.pipe()
+        # The X server belongs to the desktop session (its clients' shared memory is theirs); the guest's own
+        # screenshot segments are shared with it through the guest's group.
+        xserver_user = {**as_desktop_user(), "extra_groups": [GUEST_UID]} if as_desktop_user() else {}
         self.children.append(subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
-             "-nolisten", "tcp", "-noreset", "+extension", "RANDR"],
-            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            desktop_argv(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
+                          "-nolisten", "tcp", "-noreset", "+extension", "RANDR"]),
+            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **xserver_user))
         os.close(write_fd)
         self._display_known = threading.Event()
         self._thread = threading.Thread(target=self._bring_up, args=(read_fd,), daemon=True)
@@ -105,8 +115,8 @@ class Desktop:
         self._display_known.set()
         env = dict(os.environ, DISPLAY=self.display)
         self.openbox = subprocess.Popen(
-            ["openbox", "--sm-disable", "--startup", f"touch {self.wm_ready}"], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            desktop_argv(["openbox", "--sm-disable", "--startup", f"touch {self.wm_ready}"]), env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **as_desktop_user())
         self.children.append(self.openbox)
 
     def wait_display(self) -> str:
@@ -128,10 +138,25 @@ class Desktop:
             time.sleep(0.005)
 
 
+def fill_home() -> None:
+    """Copy the image's home folder into the empty home mount, as the desktop user (so it owns every file).
+
+    The home folder is a size-limited mount that starts empty; images keep
+    what belongs in it under ``HOME_SKELETON``.  Nothing to do when the image
+    has no skeleton or the home folder already has content (no mount).
+    """
+    home = os.environ.get("HOME", "/home/user")
+    if not os.path.isdir(HOME_SKELETON) or not os.path.isdir(home) or os.listdir(home):
+        return
+    subprocess.run(["/bin/cp", "-a", "--no-preserve=ownership", f"{HOME_SKELETON}/.", f"{home}/"], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, **as_desktop_user())
+
+
 def main() -> None:
+    seal()
+    fill_home()
     width, height = (int(v) for v in os.environ.get("DESKBENCH_SCREEN", "1280x800").lower().split("x"))
     desktop = Desktop(width, height)
-    sys.path.insert(0, HERE)
     import deskguest  # the slow imports happen while X starts
 
     deskguest.serve(desktop)

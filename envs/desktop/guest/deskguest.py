@@ -7,6 +7,11 @@ windows -- and no task semantics: everything else lives on the host, where it
 is typed and tested.  Standard library plus python3-xlib and Pillow (both from
 Debian), so the image stays small and starts fast.
 
+Trust: the guest runs as its own user (see privileges.py), answers only
+peers outside the container (the host), and starts agent-facing commands as
+the desktop user.  Everything it sends back is bounded (file reads, command
+output), and it reads files without following a final link or opening a FIFO.
+
 Environment:
     DESKBENCH_SOCKET   socket path (default /run/deskbench/guest.sock)
     DESKBENCH_SCREEN   WIDTHxHEIGHT (default 1280x800)
@@ -14,12 +19,17 @@ Environment:
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import queue
 import shlex
+import shutil
 import signal
+import socket
 import socketserver
+import stat
 import struct
 import subprocess
 import sys
@@ -37,12 +47,18 @@ from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from privileges import DESKTOP_UID, as_desktop_user, desktop_argv, guest_environment  # noqa: E402
 from xgrab import Grabber  # noqa: E402
 
 PROTOCOL_VERSION = 1
 SOCKET_PATH = os.environ.get("DESKBENCH_SOCKET", "/run/deskbench/guest.sock")
 X_LOCK = threading.Lock()
 CHILDREN: list[subprocess.Popen[bytes]] = []
+#: the most a file read may return unless the host asks for less; command output is cut at MAX_OUTPUT
+MAX_FILE = 256 * 1024 * 1024
+MAX_OUTPUT = 16 * 1024 * 1024
+#: how many times the guest had to free the process table from the desktop user's processes
+RECLAIMED = {"count": 0}
 
 
 class GuestError(Exception):
@@ -301,6 +317,26 @@ def type_text(text: str, delay: str) -> None:
 # --------------------------------------------------------------- commands
 
 
+def identity(req: dict[str, Any]) -> str:
+    """``user`` (the default: the desktop user, as the agent) or ``guest`` (the guest's own user, for checkers)."""
+    who = req.get("as", "user")
+    if who not in ("user", "guest"):
+        raise GuestError(f"'as' must be 'user' or 'guest', not {who!r}")
+    return str(who)
+
+
+def popen_options(req: dict[str, Any]) -> dict[str, Any]:
+    """Who a command runs as, where, and with which environment.
+
+    As the desktop user: its home and the session's environment, with the
+    highest OOM priority.  As the guest: a clean environment, the root
+    folder as working directory, nothing the desktop user could have planted.
+    """
+    if identity(req) == "guest":
+        return {"cwd": req.get("cwd") or "/", "env": {**guest_environment(dict(os.environ)), **(req.get("env") or {})}}
+    return {"cwd": req.get("cwd") or os.environ.get("HOME"), "env": child_env(req.get("env")), **as_desktop_user()}
+
+
 def command_argv(req: dict[str, Any]) -> list[str]:
     cmd = req.get("cmd")
     if isinstance(cmd, str):
@@ -318,8 +354,56 @@ def child_env(extra: dict[str, str] | None) -> dict[str, str]:
 
 
 def _drain(stream: Any, sink: list[bytes]) -> None:
+    """Collect a pipe up to MAX_OUTPUT bytes, and keep reading (discarding) the rest so the command never blocks."""
+    kept = 0
     for chunk in iter(lambda: stream.read1(65536), b""):
-        sink.append(chunk)
+        if kept < MAX_OUTPUT:
+            sink.append(chunk[:MAX_OUTPUT - kept])
+            kept += len(chunk)
+
+
+def reclaim_process_table() -> int:
+    """Kill every process of the desktop user, a few rounds (a fork bomb refills the table between them).
+
+    Only called when the guest itself cannot start a process: the desktop
+    user has exhausted the container's pids, and the checkers must still run.
+    """
+    killed = 0
+    for _ in range(20):
+        found = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/status", "rb") as fh:
+                    uid_line = next(line for line in fh if line.startswith(b"Uid:"))
+                if int(uid_line.split()[1]) == DESKTOP_UID:
+                    os.kill(int(entry), signal.SIGKILL)
+                    found += 1
+            except (OSError, StopIteration, ValueError):
+                continue
+        killed += found
+        if not found:
+            break
+        time.sleep(0.02)
+    RECLAIMED["count"] += 1
+    return killed
+
+
+def start_process(argv: list[str], req: dict[str, Any], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Popen as the request says; a full process table (the desktop's doing) is reclaimed once and retried."""
+    who = identity(req)
+    options = popen_options(req)
+    if who == "user":  # the OOM wrapper would hide a missing program until after the fork: say so now
+        program = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=options["env"].get("PATH"))
+        if program is None or not os.path.exists(program):
+            raise FileNotFoundError(errno.ENOENT, f"No such file or directory: {argv[0]!r}", argv[0])
+    full_argv = desktop_argv(argv) if who == "user" else argv
+    try:
+        return subprocess.Popen(full_argv, **options, **kwargs)
+    except BlockingIOError:
+        reclaim_process_table()
+        return subprocess.Popen(full_argv, **options, **kwargs)
 
 
 def run_command(req: dict[str, Any]) -> dict[str, Any]:
@@ -334,9 +418,8 @@ def run_command(req: dict[str, Any]) -> dict[str, Any]:
     stdin = req.get("stdin")
     started = time.monotonic()
     try:
-        proc = subprocess.Popen(argv, cwd=req.get("cwd") or os.environ.get("HOME"), env=child_env(req.get("env")),
-                                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        proc = start_process(argv, req, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     except OSError as exc:
         return {"exit_code": 127, "stdout": "", "stderr": str(exc), "timed_out": False, "duration": 0.0}
     out: list[bytes] = []
@@ -376,9 +459,8 @@ def spawn(req: dict[str, Any]) -> dict[str, Any]:
     """Start a detached process (own session, output discarded) and return its pid."""
     argv = command_argv(req)
     try:
-        proc = subprocess.Popen(argv, cwd=req.get("cwd") or os.environ.get("HOME"), env=child_env(req.get("env")),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = start_process(argv, req, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError as exc:
         raise GuestError(f"cannot start {argv[0]!r}: {exc}") from exc
     threading.Thread(target=proc.wait, daemon=True).start()  # reap it
@@ -461,7 +543,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- endpoints
     def health(self) -> None:
         self._json({"ok": True, "protocol": PROTOCOL_VERSION, "width": self.screen.width,
-                    "height": self.screen.height, "display": os.environ.get("DISPLAY"), "uid": os.getuid()})
+                    "height": self.screen.height, "display": os.environ.get("DISPLAY"), "uid": os.getuid(),
+                    "desktop_uid": DESKTOP_UID, "reclaimed": RECLAIMED["count"]})
 
     def screenshot(self) -> None:
         q = self._query()
@@ -490,19 +573,12 @@ class Handler(BaseHTTPRequestHandler):
         self._json(spawn(self._json_body()))
 
     def file_get(self) -> None:
-        path = self._query().get("path", "")
+        q = self._query()
+        path = q.get("path", "")
         if not path.startswith("/"):
             raise GuestError(f"path must be absolute: {path!r}")
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except FileNotFoundError:
-            raise GuestError(f"no such file: {path}", 404) from None
-        except IsADirectoryError:
-            raise GuestError(f"is a directory: {path}", 400) from None
-        except PermissionError:
-            raise GuestError(f"permission denied: {path}", 403) from None
-        self._send(200, data, "application/octet-stream")
+        self._send(200, read_bounded(path, min(int(q.get("max_bytes", MAX_FILE)), MAX_FILE)),
+                   "application/octet-stream")
 
     def file_put(self) -> None:
         q = self._query()
@@ -510,16 +586,7 @@ class Handler(BaseHTTPRequestHandler):
         if not path.startswith("/"):
             raise GuestError(f"path must be absolute: {path!r}")
         data = self._body()
-        try:
-            os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
-            if "mode" in q:
-                os.chmod(path, int(q["mode"], 8))
-        except PermissionError:
-            raise GuestError(f"permission denied: {path}", 403) from None
-        except IsADirectoryError:
-            raise GuestError(f"is a directory: {path}", 400) from None
+        write_as_desktop_user(path, data, q.get("mode"))
         self._json({"ok": True, "bytes": len(data)})
 
     def windows(self) -> None:
@@ -545,6 +612,63 @@ class Handler(BaseHTTPRequestHandler):
         self._json({"width": self.screen.width, "height": self.screen.height})
 
 
+def read_bounded(path: str, limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit``: a final symbolic link, a FIFO, a device or a bigger file is refused.
+
+    Opened without following a final link and without blocking (a FIFO
+    would hang the read), then checked on the open descriptor, so a file
+    swapped in between is seen as what it is.  Status 409 (not a regular
+    file) and 413 (too large) tell the host the desktop left something that
+    cannot be scored; 403 (unreadable) likewise.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise GuestError(f"no such file: {path}", 404) from None
+    except PermissionError:
+        raise GuestError(f"permission denied: {path}", 403) from None
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: the last component is a symbolic link
+            raise GuestError(f"is a symbolic link: {path}", 409) from None
+        if exc.errno == 21:  # EISDIR
+            raise GuestError(f"is a directory: {path}", 400) from None
+        raise GuestError(f"cannot open {path}: {exc.strerror}", 409) from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise GuestError(f"is a directory: {path}", 400)
+        if not stat.S_ISREG(info.st_mode):
+            raise GuestError(f"not a regular file (mode {stat.filemode(info.st_mode)}): {path}", 409)
+        if info.st_size > limit:
+            raise GuestError(f"file too large: {path} has {info.st_size} bytes, the limit is {limit}", 413)
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise GuestError(f"file too large: {path} grew past the limit of {limit} bytes while read", 413)
+    return data
+
+
+_WRITER = 'umask 022; mkdir -p -- "$(dirname -- "$1")" && cat > "$1" && if [ -n "$2" ]; then chmod -- "$2" "$1"; fi'
+
+
+def write_as_desktop_user(path: str, data: bytes, mode: str | None) -> None:
+    """Write a file as the desktop user would (its owner, its permissions): setup files belong to the desktop."""
+    if mode is not None and not all(c in "01234567" for c in mode):
+        raise GuestError(f"mode must be octal digits, not {mode!r}")
+    argv = ["/bin/sh", "-c", _WRITER, "sh", path, mode or ""]
+    try:
+        proc = start_process(argv, {"as": "user"}, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        _, err = proc.communicate(data, timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise GuestError(f"writing {path} timed out", 504) from None
+    if proc.returncode != 0:
+        text = err.decode(errors="replace").strip()
+        status = 400 if "Is a directory" in text else 403 if "ermission denied" in text else 507 if "space" in text \
+            else 500
+        raise GuestError(f"cannot write {path}: {text}", status)
+
+
 ROUTES: dict[tuple[str, str], Callable[[Handler], None]] = {
     ("GET", "/health"): Handler.health,
     ("GET", "/screenshot"): Handler.screenshot,
@@ -562,7 +686,36 @@ ROUTES: dict[tuple[str, str], Callable[[Handler], None]] = {
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """Answers the host only; a connection whose thread cannot start (a full process table) goes to a reserve.
+
+    ``SO_PEERCRED`` gives the peer's pid as seen from the guest's pid
+    namespace: 0 for a process outside the container (the host), never 0 for
+    one inside it.  So no process in the desktop, whatever its user, can talk
+    to the guest, even if it reaches the socket.
+    """
+
     daemon_threads = True
+    reserve: queue.Queue[tuple[Any, Any]]
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        pid, _uid, _gid = struct.unpack("3i", request.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        return pid == 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request(request, client_address)
+        except RuntimeError:  # "can't start new thread": served by a thread started at boot
+            self.reserve.put((request, client_address))
+
+    def start_reserve(self, threads: int = 2) -> None:
+        self.reserve = queue.Queue()
+        for _ in range(threads):
+            threading.Thread(target=self._serve_reserve, daemon=True).start()
+
+    def _serve_reserve(self) -> None:
+        while True:
+            request, client_address = self.reserve.get()
+            self.process_request_thread(request, client_address)
 
 
 def serve(desktop: Any) -> None:
@@ -582,7 +735,8 @@ def serve(desktop: Any) -> None:
     # Bind to a temporary name and rename: the host sees the socket only once it listens.
     tmp = SOCKET_PATH + ".tmp"
     server = Server(tmp, Handler)
-    os.chmod(tmp, 0o666)  # the 0700 episode folder is the access control
+    server.start_reserve()
+    os.chmod(tmp, 0o666)  # the episode folder (the guest's, 0700) and the peer check are the access control
     desktop.wait_window_manager()
     os.rename(tmp, SOCKET_PATH)
 

@@ -85,7 +85,7 @@ class Grabber:
         if not image:
             raise OSError("XShmCreateImage failed")
         size = image.contents.bytes_per_line * image.contents.height
-        info.shmid = self.libc.shmget(IPC_PRIVATE, size, IPC_CREAT | 0o600)
+        info.shmid = self.libc.shmget(IPC_PRIVATE, size, IPC_CREAT | 0o660)  # the X server (the desktop user, in the guest group) writes it
         if info.shmid < 0:
             raise OSError(ctypes.get_errno(), "shmget failed")
         addr = self.libc.shmat(info.shmid, None, 0)
