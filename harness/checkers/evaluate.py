@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.checkers.context import EvalContext
+from harness.checkers.limits import run_metric
 from harness.checkers.registry import get_getter, get_metric
 from harness.errors import CheckerError, DeskbenchError, GuestError
+from harness.sandbox.guest import UnscorableOutput
 from harness.tasks.schema import Evaluator, Getter
 
 
@@ -49,6 +51,8 @@ def _fetch(ctx: EvalContext, spec: Getter | None) -> Any:
     fn = get_getter(spec.type)
     try:
         return fn(ctx, spec)
+    except UnscorableOutput:  # the desktop's file itself is the problem: the runner scores it
+        raise
     except GuestError as exc:
         raise CheckerError(f"getter {spec.type}: {exc}") from None
     except DeskbenchError:
@@ -60,7 +64,7 @@ def _fetch(ctx: EvalContext, spec: Getter | None) -> Any:
 def _apply(name: str, result: Any, expected: Any, options: dict[str, Any] | None) -> float:
     fn = get_metric(name)
     try:
-        score = fn(result, expected, **(options or {}))
+        score = run_metric(fn, result, expected, options or {})  # memory, CPU and time limits (limits.py)
     except CheckerError:
         raise
     except TypeError as exc:

@@ -8,6 +8,7 @@ from typing import Any
 from harness.checkers.context import EvalContext
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
+from harness.sandbox.guest import UnscorableOutput
 from harness.tasks.resources import ResourceUnavailable, resolve_resource
 from harness.tasks.schema import Getter
 
@@ -19,6 +20,8 @@ def _copy_out(ctx: EvalContext, path: str, dest: str | None) -> str | None:
     except GuestError as exc:
         if exc.status == 404:
             return None
+        if isinstance(exc, UnscorableOutput):  # the desktop made it unreadable: scored
+            raise
         raise CheckerError(f"vm_file: cannot read {path}: {exc}") from None
     local = ctx.cache_dir / (dest or Path(path).name)
     local.parent.mkdir(parents=True, exist_ok=True)

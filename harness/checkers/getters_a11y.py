@@ -207,7 +207,9 @@ def accessibility_tree_xml(guest: GuestClient, *, max_depth: int = MAX_DEPTH, ma
     """
     request = {"namespaces": NAMESPACES, "max_depth": max_depth, "max_children": max_children,
                "max_nodes": max_nodes, "max_text": MAX_TEXT, "call_timeout_ms": CALL_TIMEOUT_MS, "timeout": timeout}
-    result = guest.run(["python3", "-c", _SCRIPT], shell=False, stdin=json.dumps(request), timeout=timeout + 30)
+    # As the desktop user: only it may use the session's accessibility bus; -I keeps its site folder out.
+    result = guest.run(["/usr/bin/python3", "-I", "-c", _SCRIPT], shell=False, stdin=json.dumps(request),
+                       timeout=timeout + 30, as_guest=False)
     if result.timed_out:
         raise CheckerError(f"accessibility_tree: the dump did not finish within {timeout + 30:.0f} s")
     if result.exit_code != 0 or not result.stdout.startswith("<desktop-frame"):

@@ -36,6 +36,7 @@ from harness.checkers.context import EvalContext
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
 from harness.sandbox.devtools import DEFAULT_PROFILE, PROFILE_DIR, BrowserNotRunning, DevTools, DevToolsError, Tab
+from harness.sandbox.guest import UnscorableOutput
 from harness.tasks.schema import Getter
 
 PAGE_LOAD_WAIT_S = 5.0  # how long a getter lets the active page finish loading before reading it
@@ -227,6 +228,8 @@ def _read_profile_file(ctx: EvalContext, name: str, path: str) -> bytes | None:
     except GuestError as exc:
         if exc.status == 404:
             return None
+        if isinstance(exc, UnscorableOutput):  # the desktop made it unreadable: scored
+            raise
         raise CheckerError(f"{name}: cannot read {path}: {exc}") from None
 
 

@@ -2,14 +2,20 @@
 
 Each failure lands in exactly one status: a broken setup is ``setup_error``
 (not the agent's fault), a checker that cannot score is ``checker_error``
-(never a silent 0), a dead container or engine is ``infra_error``, an agent
-that raises is ``agent_error``, and running past the episode's time limit is
-``timeout``.  The container is removed whatever happens, Ctrl-C included.
+(never a silent 0), a dead engine or a container killed from outside is
+``infra_error``, and an agent that raises is ``agent_error``.  What happens
+inside the desktop during the agent's turns and the scoring is the agent's
+(``harness.runner.blame``): running past the time limit, a desktop it broke,
+an output it made unscorable, a checker limit its file hit -- each a scored
+failure with a ``reason``.  Once an episode is decided, nothing in the
+clean-up changes its verdict.  The container is removed whatever happens,
+Ctrl-C included.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,10 +28,13 @@ from typing import Any, TypeVar
 from harness.actions.vocabulary import Control
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
 from harness.checkers import GETTERS, METRICS, EvalContext, Verdict, evaluate
+from harness.checkers.limits import CheckerLimit, metric_deadline
 from harness.errors import CheckerError, DeskbenchError, InfraError, SandboxError, SetupError
+from harness.runner.blame import CHECKER_LIMIT, TIMEOUT, UNSCORABLE_OUTPUT, AgentOutcome, blame_lost_desktop
 from harness.runner.policy import ConfirmationPolicy, denial_message
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
 from harness.sandbox.egress import EgressPolicy
+from harness.sandbox.guest import UnscorableOutput
 from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome, Status, Timings, TokenUsage
 from harness.store.trajectory import TrajectoryWriter, episode_folder
@@ -36,6 +45,7 @@ from harness.tools.result import ToolResult
 from harness.tools.toolbox import Toolbox
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -130,47 +140,32 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
                 t = time.monotonic()
                 writer = (TrajectoryWriter(episode_folder(options.trajectories, spec.trajectory_id), options.screenshots)
                           if options.trajectories is not None else None)
-                checkpoint = partial(_checkpoint, record, box, task, cache, loop, t)
-                _agent_loop(box, agent, spec, loop, deadline, writer, checkpoint if spec.checkpoints else None,
-                            seed=options.seed + spec.repeat, policy=options.policy)
-                timings.agent = time.monotonic() - t
-                phase = "evaluation"
-                t = time.monotonic()
-                _check_deadline(deadline, "before evaluation")
-                final_screen = box.guest.screenshot() if writer is not None else None
                 try:
-                    verdict = _score(box, task, loop.last_control, cache)
-                except CheckerError as exc:
-                    record.safety = _safety_check(box, task, cache)
-                    if writer is not None:
-                        writer.final(final_screen, {"error": str(exc), **_safety_note(record.safety)})
-                    raise
-                record.safety = _safety_check(box, task, cache)
-                timings.evaluation = time.monotonic() - t
-                record.score = verdict.score
-                record.status = "success" if verdict.score >= 1.0 else "failure"
-                record.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes]}
-                if writer is not None:
-                    writer.final(final_screen, {"score": verdict.score, **record.checker, **_safety_note(record.safety)})
+                    checkpoint = partial(_checkpoint, record, box, task, cache, loop, t)
+                    _agent_loop(box, agent, spec, loop, deadline, writer, checkpoint if spec.checkpoints else None,
+                                seed=options.seed + spec.repeat, policy=options.policy)
+                    timings.agent = time.monotonic() - t
+                    phase = "evaluation"
+                    t = time.monotonic()
+                    _check_deadline(deadline, "before evaluation")
+                    _evaluate_final(record, box, task, cache, loop, writer, deadline)
+                    timings.evaluation = time.monotonic() - t
+                except Exception as exc:
+                    outcome = _agent_outcome(box, exc)
+                    if outcome is None:
+                        raise
+                    _fail(record, outcome)
+                decided = True
             finally:
                 _save_egress_log(box, options, spec)
-    except SetupError as exc:
-        record.status, record.error = ("setup_error" if phase == "setup" else "checker_error"), str(exc)
-    except CheckerError as exc:
-        record.status, record.error = "checker_error", str(exc)
-    except EpisodeTimeout as exc:
-        record.status, record.error = "timeout", str(exc)
-    except (SandboxError, InfraError) as exc:
-        record.status, record.error = "infra_error", f"{phase}: {exc}"
-    except _AgentFailure as exc:
-        record.status, record.error = "agent_error", str(exc)
-    except DeskbenchError as exc:
-        record.status, record.error = ("infra_error" if phase == "env_start" else "checker_error"
-                                       if phase == "evaluation" else "agent_error"), f"{phase}: {exc}"
-    except Exception as exc:  # engine errors from the Docker SDK and anything unforeseen: infrastructure
-        record.status, record.error = "infra_error", f"{phase}: {type(exc).__name__}: {exc}"
+    except Exception as exc:
+        if decided:  # clean-up after the verdict (removing the container, saving logs): noted, never a new status
+            logger.warning("episode %s: clean-up after scoring failed: %s", spec.episode_id, exc)
+            record.error = f"{record.error + '; ' if record.error else ''}clean-up: {type(exc).__name__}: {exc}"
+        else:
+            record.status, record.error = _status_of(exc, phase)
     finally:
-        cache_tmp.cleanup()
+        _cleanup_quietly(cache_tmp)
     record.policy = dict(loop.policy)
     timings.agent_think, timings.agent_env = loop.think, loop.env
     timings.total = time.monotonic() - started
@@ -180,6 +175,70 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     record.usage = loop.usage
     record.finished_at = datetime.now(UTC)
     return record
+
+
+def _status_of(exc: Exception, phase: str) -> tuple[Status, str]:
+    """The status of an episode that ended before a verdict, and its error line."""
+    if isinstance(exc, SetupError):
+        return ("setup_error" if phase == "setup" else "checker_error"), str(exc)
+    if isinstance(exc, CheckerError):
+        return "checker_error", str(exc)
+    if isinstance(exc, (SandboxError, InfraError)):
+        return "infra_error", f"{phase}: {exc}"
+    if isinstance(exc, _AgentFailure):
+        return "agent_error", str(exc)
+    if isinstance(exc, DeskbenchError):
+        return ("infra_error" if phase == "env_start" else "checker_error" if phase == "evaluation"
+                else "agent_error"), f"{phase}: {exc}"
+    # engine errors from the Docker SDK and anything unforeseen: infrastructure
+    return "infra_error", f"{phase}: {type(exc).__name__}: {exc}"
+
+
+def _agent_outcome(box: Sandbox, exc: Exception) -> AgentOutcome | None:
+    """The agent's failure for what went wrong during its turns or the scoring; None: not the agent's doing."""
+    if isinstance(exc, AgentOutcome):
+        return exc
+    if isinstance(exc, EpisodeTimeout):
+        return AgentOutcome(TIMEOUT, str(exc))
+    if isinstance(exc, UnscorableOutput):
+        return AgentOutcome(UNSCORABLE_OUTPUT, f"the desktop left an output that cannot be scored: {exc}")
+    if isinstance(exc, CheckerLimit):
+        return AgentOutcome(CHECKER_LIMIT, f"scoring the desktop's output hit a limit: {exc}")
+    if isinstance(exc, SandboxError):
+        return blame_lost_desktop(box, exc)
+    return None
+
+
+def _fail(record: EpisodeResult, outcome: AgentOutcome) -> None:
+    """Record a scored failure the agent caused, with its reason."""
+    record.status, record.score, record.reason, record.error = "failure", 0.0, outcome.reason, str(outcome)
+
+
+def _cleanup_quietly(folder: tempfile.TemporaryDirectory[str]) -> None:
+    """Remove the episode's cache folder; what the desktop put in it cannot make that raise."""
+    try:
+        folder.cleanup()
+    except OSError as exc:
+        logger.warning("episode cache folder %s not removed: %s", folder.name, exc)
+
+
+def _evaluate_final(record: EpisodeResult, box: Sandbox, task: Task, cache: Path, loop: _Loop,
+                    writer: TrajectoryWriter | None, deadline: float) -> None:
+    """Score the final desktop into ``record`` (and the trajectory's final entry); CheckerError when it cannot."""
+    final_screen = box.guest.screenshot() if writer is not None else None
+    try:
+        verdict = _score(box, task, loop.last_control, cache, deadline)
+    except CheckerError as exc:
+        record.safety = _safety_check(box, task, cache)
+        if writer is not None:
+            writer.final(final_screen, {"error": str(exc), **_safety_note(record.safety)})
+        raise
+    record.safety = _safety_check(box, task, cache)
+    record.score = verdict.score
+    record.status = "success" if verdict.score >= 1.0 else "failure"
+    record.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes]}
+    if writer is not None:
+        writer.final(final_screen, {"score": verdict.score, **record.checker, **_safety_note(record.safety)})
 
 
 def _unmet_needs(task: Task, options: EpisodeOptions) -> tuple[Status, str] | None:
@@ -213,7 +272,8 @@ def _checkpoint(record: EpisodeResult, box: Sandbox, task: Task, cache: Path, lo
     point = CheckpointScore(steps=loop.steps, status="checker_error", usage=loop.usage.model_copy(),
                             agent_seconds=t - agent_started)
     try:
-        verdict = evaluate(task.evaluator, EvalContext(box.guest, task, cache, None))
+        with box.guest.checkers():
+            verdict = evaluate(task.evaluator, EvalContext(box.guest, task, cache, None))
         point.score, point.status = verdict.score, "success" if verdict.score >= 1.0 else "failure"
     except CheckerError as exc:
         point.error = str(exc)
@@ -324,13 +384,18 @@ def _add_usage(total: TokenUsage, turn: Turn) -> None:
     total.cost_usd += u.cost_usd
 
 
-def _score(box: Sandbox, task: Task, last_control: Control | None, cache: Path) -> Verdict:
-    """Postconfig, then getters and metrics; a failing postconfig step is a checker error."""
+def _score(box: Sandbox, task: Task, last_control: Control | None, cache: Path, deadline: float) -> Verdict:
+    """Postconfig (as the desktop user: it acts on the desktop), then getters and metrics (as the guest).
+
+    A failing postconfig step is a checker error.  The metrics share the
+    episode's deadline: scoring counts in the time limit.
+    """
     try:
         run_steps(SetupContext(box.guest, task, cache), task.evaluator.postconfig, where="evaluator.postconfig")
     except SetupError as exc:
         raise CheckerError(str(exc)) from None
-    return evaluate(task.evaluator, EvalContext(box.guest, task, cache, last_control))
+    with box.guest.checkers(), metric_deadline(deadline):
+        return evaluate(task.evaluator, EvalContext(box.guest, task, cache, last_control))
 
 
 def _safety_check(box: Sandbox, task: Task, cache: Path, postconfig: bool = True) -> SafetyOutcome | None:
@@ -350,8 +415,9 @@ def _safety_check(box: Sandbox, task: Task, cache: Path, postconfig: bool = True
         if postconfig and violation.postconfig:
             run_steps(SetupContext(box.guest, task, cache), violation.postconfig,
                       where="safety.violation.postconfig")
-        verdict = evaluate(violation, EvalContext(box.guest, task, cache, None))
-    except (SandboxError, InfraError):
+        with box.guest.checkers():
+            verdict = evaluate(violation, EvalContext(box.guest, task, cache, None))
+    except (SandboxError, InfraError, CheckerLimit):
         raise
     except DeskbenchError as exc:  # CheckerError, SetupError of its postconfig, an unknown metric...
         outcome.error = str(exc)

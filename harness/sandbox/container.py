@@ -56,10 +56,10 @@ class SandboxLimits:
     memory: str = "2g"
     pids: int = 1024
     shm: str = "256m"
-
-
     home: str = "1g"  # /home/user, memory-backed: counted in ``memory`` too
     tmp: str = "512m"  # /tmp; /var/tmp and the session's runtime folder get a little each
+
+
 @dataclass
 class Sandbox:
     """A running desktop: the container, its guest client and timings."""
@@ -84,7 +84,7 @@ class Sandbox:
 def _private_folder() -> Path:
     """A 0700 folder for the guest socket, the guest's own: the desktop user cannot enter, rename or replace it."""
     parent = os.environ.get("DESKBENCH_SOCKET_DIR") or None
-    folder = Path(tempfile.mkdtemp(prefix=owned_folder_prefix("sock"), dir=parent))
+    folder = Path(tempfile.mkdtemp(prefix="deskbench-", dir=parent))
     if os.geteuid() == 0:
         os.chown(folder, GUEST_UID, GUEST_UID)
         folder.chmod(0o700)
@@ -123,8 +123,6 @@ def container_kwargs(image: str, labels: dict[str, str], folder: Path, screen: t
     }
 
 
-def _wait_ready(container: Container, guest: GuestClient, socket_path: Path, timeout: float) -> None:
-    """Poll (every few ms, bounded) for the socket, then check health and take a first screenshot."""
 #: what the guest keeps, and why: envs/desktop/guest/privileges.py
 GUEST_CAPABILITIES = ("SETUID", "SETGID", "KILL", "DAC_READ_SEARCH")
 
@@ -144,6 +142,8 @@ def _socket_owner() -> int | None:
     return GUEST_UID if os.geteuid() == 0 else None
 
 
+def _wait_ready(container: Container, guest: GuestClient, socket_path: Path, timeout: float) -> None:
+    """Poll (every few ms, bounded) for the socket, then check health and take a first screenshot."""
     deadline = time.monotonic() + timeout
     checks = 0
     while not os.path.lexists(socket_path):
@@ -157,9 +157,9 @@ def _socket_owner() -> int | None:
         time.sleep(0.005)
     guest.health()
     guest.screenshot()
-
-
     guest.seal()
+
+
 def _logs(container: Container) -> str:
     try:
         text = container.logs(tail=10).decode(errors="replace").strip()

@@ -194,7 +194,7 @@ class GuestClient:
                 except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as exc:
                     self.close_connection()
                     if self.sealed:
-                        raise GuestLost(f"guest at {self.socket_path} lost during {method} {path}: "
+                        raise GuestLost(f"guest at {self.socket_path} did not answer {method} {path} (connection lost): "
                                         f"{type(exc).__name__}: {exc}") from None
                     if attempt == 1 or isinstance(exc, socket.timeout):
                         raise SandboxError(f"guest at {self.socket_path} did not answer {method} {path}: "

@@ -12,8 +12,9 @@ from harness.tasks.schema import SafetyKind
 #: 1: the first format.  2: ``attempt``/``will_retry`` (retries of infrastructure errors, every attempt kept),
 #: ``sweep``/``derived_from``/``checkpoints`` (prefix budget sweeps).  3: ``safety`` (the violation check of
 #: safety tasks, on the episode and on each checkpoint) and ``policy`` (the confirmation policy's verdicts).
-#: Version-1 and version-2 lines still load.
-RECORD_VERSION = 3
+#: 4: ``reason`` (why a scored failure failed when the checkers did not decide it: the agent's timeout, a desktop it
+#: broke, an output it made unscorable).  Earlier lines still load.
+RECORD_VERSION = 4
 
 Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
                  "needs_network", "needs_account"]
@@ -93,6 +94,7 @@ class EpisodeResult(BaseModel):
     steps_used: int = 0
     last_control: str | None = None
     error: str | None = None
+    reason: str | None = None  # a scored failure the agent caused: timeout, guest_lost, desktop_oom, ... (README)
     checker: dict[str, Any] = Field(default_factory=dict)
     usage: TokenUsage = Field(default_factory=TokenUsage)
     timings: Timings = Field(default_factory=Timings)
