@@ -35,9 +35,9 @@ TEST_RUN_PREFIX = "pytest-"
 
 def test_containers() -> set[str]:
     """Containers of runs whose id starts with ``pytest-`` (tests name their runs so)."""
-    from harness.sandbox.engine import docker_client
+    from harness.sandbox.engine import list_containers
 
-    found = docker_client().containers.list(all=True, filters={"label": ["deskbench.run"]})
+    found = list_containers({"label": ["deskbench.run"]})
     return {str(c.name) for c in found if str(c.labels.get("deskbench.run", "")).startswith(TEST_RUN_PREFIX)}
 
 
@@ -56,3 +56,17 @@ def report_runs(tmp_path_factory: pytest.TempPathFactory, desktop_image: str) ->
     from .report_runs import make_report_runs
 
     return make_report_runs(tmp_path_factory.mktemp("report-runs"))
+
+
+DOCKER_FIXTURES = frozenset({"desktop_image", "office_image", "no_leftovers", "report_runs"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that starts containers (it asks for an image or the leftover check) as ``docker``.
+
+    ``-m docker`` then selects the Docker-heavy tests, which is what
+    ``benchmarks/soak_tests.py`` repeats to find flaky ones.
+    """
+    for item in items:
+        if DOCKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.docker)

@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 
 from harness.agents.base import EpisodeInfo, Observation, Turn
 from harness.agents.scripted import OracleAgent
-from harness.sandbox.engine import docker_client, engine_answers
+from harness.sandbox.engine import engine_answers, list_containers
 from harness.store.records import EpisodeResult
 from harness.store.run_folder import RunFolder
 from harness.tasks.schema import Task
@@ -163,14 +163,13 @@ def audit(folder: RunFolder, planned: Sequence[str]) -> dict[str, list[EpisodeRe
 
 def running_episodes(run_id: str) -> set[str]:
     """The episodes of ``run_id`` that have a container now (running or not yet removed)."""
-    found = docker_client().containers.list(all=True, filters={"label": [f"deskbench.run={run_id}"]})
+    found = list_containers({"label": [f"deskbench.run={run_id}"]})
     return {str(c.labels.get("deskbench.episode")) for c in found}
 
 
 def kill_container(run_id: str, episode_id: str) -> str:
     """``docker kill`` the episode's container, as the engine or an operator would; returns its name."""
-    found = docker_client().containers.list(
-        filters={"label": [f"deskbench.run={run_id}", f"deskbench.episode={episode_id}"]})
+    found = list_containers({"label": [f"deskbench.run={run_id}", f"deskbench.episode={episode_id}"]}, all=False)
     assert len(found) == 1, f"one running container of {episode_id}, found {[c.name for c in found]}"
     found[0].kill()
     return str(found[0].name)
@@ -178,8 +177,7 @@ def kill_container(run_id: str, episode_id: str) -> str:
 
 def kill_guest(run_id: str, episode_id: str) -> str:
     """Kill the guest server inside the episode's container (the init's one child), as a crash would."""
-    found = docker_client().containers.list(
-        filters={"label": [f"deskbench.run={run_id}", f"deskbench.episode={episode_id}"]})
+    found = list_containers({"label": [f"deskbench.run={run_id}", f"deskbench.episode={episode_id}"]}, all=False)
     assert len(found) == 1, f"one running container of {episode_id}, found {[c.name for c in found]}"
     result = found[0].exec_run(["sh", "-c", "kill -KILL $(pgrep -P 1)"])
     assert result.exit_code == 0, result.output

@@ -51,9 +51,9 @@ def default_results() -> Path:
 
 def _budgets(text: str) -> list[int]:
     try:
-        values = [int(v) for v in text.split(",") if v.strip()]
+        values = [int(v) for v in text.split(",")]
     except ValueError:
-        raise ConfigError(f"--budgets must be comma-separated integers, got {text!r}") from None
+        raise ConfigError(f"--budgets must be comma-separated integers with no empty item, got {text!r}") from None
     if not values or any(v < 1 for v in values):
         raise ConfigError(f"--budgets must be positive integers, got {text!r}")
     return values
@@ -91,7 +91,7 @@ def run(
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
-    from harness.runner.run import RunConfig, RunPlan, default_run_dir, execute_run
+    from harness.runner.run import RunConfig, RunPlan, check_run, default_run_dir, execute_run
     from harness.store.run_folder import RunFolder
     from harness.tasks.loader import load_tasks
 
@@ -105,6 +105,7 @@ def run(
                        screenshots=screenshots, policy=policy, confirm=_confirmer(confirm),
                        allow_hosts=tuple(allow_host or ()))
     folder = RunFolder(run_dir or default_run_dir(default_results(), f"{agent}-{model}" if model else agent))
+    check_run(tasks, config, folder)  # every refusal before the plan line and before the folder exists
     total = len(tasks) * len(set(config.budgets)) * repeats
     out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {sorted(set(config.budgets))} "
               f"({config.sweep}), {total} episodes, {parallel} at once -> {folder.path}", highlight=False,
@@ -216,12 +217,27 @@ def images_list() -> None:
 
 
 @app.command()
-def gc(run_id: Annotated[str | None, typer.Option("--run", help="only this run's containers")] = None) -> None:
-    """Remove containers deskbench left behind (by label)."""
+def gc(run_id: Annotated[str | None, typer.Option("--run", help="only this run's containers")] = None,
+       force: Annotated[bool, typer.Option(help="remove every deskbench container, live runs' too")] = False,
+       ) -> None:
+    """Remove what killed runs left: containers whose owner is gone, and their host folders.
+
+    A container is kept while its run folder is locked by a live process or
+    its owner process is alive; ``--force`` removes it anyway.
+    """
     from harness.sandbox.gc import collect_garbage
 
-    removed = collect_garbage(run_id)
-    out.print(f"removed {len(removed)} container(s)" + (": " + ", ".join(removed) if removed else ""))
+    if force:
+        err.print("deskbench gc --force: removing every deskbench container, including those of runs still "
+                  "going (their episodes end as infrastructure errors and are retried)", highlight=False)
+    done = collect_garbage(run_id, force=force)
+    out.print(f"removed {len(done.removed)} container(s)" + (": " + ", ".join(done.removed) if done.removed else ""),
+              highlight=False, soft_wrap=True)
+    for name, reason in sorted(done.kept.items()):
+        out.print(f"kept {name}: {reason}", highlight=False, markup=False, soft_wrap=True)
+    if done.folders:
+        out.print(f"removed {len(done.folders)} host folder(s) of dead runs: "
+                  + ", ".join(str(f) for f in done.folders), highlight=False, markup=False, soft_wrap=True)
 
 
 @tasks_app.command("list")

@@ -35,6 +35,7 @@ from harness.runner.policy import ConfirmationPolicy, denial_message
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
 from harness.sandbox.egress import EgressPolicy
 from harness.sandbox.guest import UnscorableOutput
+from harness.sandbox.ownership import owned_folder_prefix
 from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome, Status, Timings, TokenUsage
 from harness.store.trajectory import TrajectoryWriter, episode_folder
@@ -120,7 +121,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
         record.status, record.error = unmet
         record.finished_at = datetime.now(UTC)
         return record
-    cache_tmp = tempfile.TemporaryDirectory(prefix="deskbench-episode-")
+    cache_tmp = tempfile.TemporaryDirectory(prefix=owned_folder_prefix("episode"))
     cache = Path(cache_tmp.name)  # outputs of setup steps and copies of desktop files for the checkers
     try:
         labels = {"deskbench.run": options.run_id, "deskbench.episode": spec.episode_id}

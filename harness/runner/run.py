@@ -16,6 +16,7 @@ a resume whose configuration would change the results.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -23,15 +24,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.agents.registry import make_agent, redact_spec
-from harness.errors import EngineUnavailable
+from harness.errors import ConfigError, EngineUnavailable
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
 from harness.runner.executor import Executor, LocalExecutor
 from harness.runner.policy import Confirmer, load_policy, policy_digest
 from harness.runner.prefix import expand_prefix, prefix_ineligible
 from harness.runner.throttle import RunStopped, ThrottledAgent
-from harness.sandbox.container import SandboxLimits, remove_container
+from harness.sandbox.container import SandboxLimits
 from harness.sandbox.egress import EgressPolicy
 from harness.sandbox.engine import ENGINE_PATIENCE, docker_client, wait_for_engine
+from harness.sandbox.gc import collect_garbage
 from harness.sandbox.images import resolve_image
 from harness.store.manifest import (
     RunManifest,
@@ -115,6 +117,57 @@ def plan_jobs(tasks: Sequence[Task], config: RunConfig) -> RunPlan:
     return RunPlan(jobs, fallback)
 
 
+def check_config(config: RunConfig) -> None:
+    """Refuse options that would silently change the experiment: a NaN or negative limit, empty budgets..."""
+    problems = []
+    if not (math.isfinite(config.timeout) and config.timeout > 0):
+        problems.append(f"timeout must be a positive number of seconds, got {config.timeout!r}")
+    if not config.budgets or any(not isinstance(b, int) or isinstance(b, bool) or b < 1 for b in config.budgets):
+        problems.append(f"budgets must be positive integers, got {list(config.budgets)!r}")
+    for name in ("repeats", "parallel"):
+        if getattr(config, name) < 1:
+            problems.append(f"{name} must be at least 1, got {getattr(config, name)!r}")
+    if config.retries < 0:
+        problems.append(f"retries must be 0 or more, got {config.retries!r}")
+    if config.model_calls is not None and config.model_calls < 1:
+        problems.append(f"model_calls must be at least 1, got {config.model_calls!r}")
+    if config.sweep not in ("independent", "prefix"):
+        problems.append(f"sweep must be independent or prefix, got {config.sweep!r}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def check_folder_path(path: Path) -> None:
+    """A run folder must be a folder (or not exist yet): a file there is a mistake worth one clear line."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--run-dir {path} exists and is not a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"--run-dir {path}: {parent} is not a folder")
+            break
+
+
+def check_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder) -> RunPlan:
+    """Everything ``execute_run`` would refuse, checked without writing anything: call before announcing a run.
+
+    Options, the agent and its options, the policy, allowed hosts, the engine
+    and images of what is left to run, and -- for an existing run folder --
+    that a resume would not mix two configurations.
+    """
+    check_config(config)
+    check_folder_path(folder.path)
+    run_plan = plan_jobs(tasks, config)
+    todo = _remaining(run_plan.jobs, folder, config.retries) if folder.path.is_dir() else list(
+        (job, 0) for job in run_plan.jobs)
+    preflight([job.spec for job, _ in todo], config)
+    old = read_manifest(folder.path) if folder.path.is_dir() else None
+    if old is not None:
+        images = image_digests(tasks, config.image) if todo else dict(old.identity.get("images") or {})
+        check_resume(old, run_manifest(tasks, config, run_plan.fallback, images), folder.path)
+    return run_plan
+
+
 def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_result: OnResult | None = None,
                 executor: Executor | None = None, on_plan: Callable[[RunPlan, int], None] | None = None,
                 ) -> list[EpisodeResult]:
@@ -123,6 +176,8 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_
     ``on_result`` sees every record as soon as it is on disk (retried attempts
     too: ``will_retry``); ``on_plan`` sees the plan and how many jobs are left.
     """
+    check_config(config)
+    check_folder_path(folder.path)
     folder.create()
     with folder.lock():
         run_plan = plan_jobs(tasks, config)
@@ -168,15 +223,13 @@ def _close_run(folder: RunFolder, worker: _Worker, quietly: bool) -> None:
 
 
 def remove_orphans(folder: RunFolder) -> list[str]:
-    """Remove containers a killed earlier process, or an engine crash, left for this folder.
+    """Remove containers a killed earlier process, or an engine crash, left for this folder; and dead owners' folders.
 
-    We hold the folder's lock and no episode of ours is running: none of them is live.
+    We hold the folder's lock and no episode of ours is running: none of the
+    folder's containers is live.  The rule is ``deskbench gc``'s, with this
+    folder named as ours (see :mod:`harness.sandbox.gc`).
     """
-    found = docker_client().containers.list(
-        all=True, filters={"label": [f"deskbench.folder={folder.path.resolve()}"]})
-    for container in found:
-        remove_container(container)
-    return [str(c.name) for c in found]
+    return collect_garbage(own_folder=folder.path).removed
 
 
 def _remaining(jobs: Sequence[Job], folder: RunFolder, retries: int) -> list[tuple[Job, int]]:

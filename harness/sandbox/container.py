@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import time
 import uuid
@@ -35,15 +34,19 @@ import docker.errors
 import requests.exceptions
 from docker.models.containers import Container
 
-from harness.errors import GuestError, SandboxError
+from harness.errors import ConfigError, GuestError, SandboxError
 from harness.sandbox.egress import SOCKET_NAME, EgressPolicy, EgressProxy, proxy_environment, start_relay
 from harness.sandbox.engine import docker_client, engine_answers
 from harness.sandbox.guest import GUEST_UID, GuestClient
 from harness.sandbox.images import resolve_image
+from harness.sandbox.ownership import current_owner, owned_folder_prefix
+from harness.sandbox.removal import remove_tree
 
 logger = logging.getLogger(__name__)
 
 LABEL = "deskbench"
+SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes with the final NUL
+FOLDER_LABEL = f"{LABEL}.folder"  # the run folder an episode writes to (housekeeping reads it)
 GUEST_MOUNT = "/run/deskbench"
 DESKTOP_UID = 1000
 
@@ -84,7 +87,11 @@ class Sandbox:
 def _private_folder() -> Path:
     """A 0700 folder for the guest socket, the guest's own: the desktop user cannot enter, rename or replace it."""
     parent = os.environ.get("DESKBENCH_SOCKET_DIR") or None
-    folder = Path(tempfile.mkdtemp(prefix="deskbench-", dir=parent))
+    folder = Path(tempfile.mkdtemp(prefix=owned_folder_prefix("sock"), dir=parent))
+    if len(os.fsencode(folder / "guest.sock")) > SOCKET_PATH_MAX:
+        folder.rmdir()
+        raise ConfigError(f"the guest socket's path {folder / 'guest.sock'} is longer than Unix sockets allow "
+                          f"({SOCKET_PATH_MAX} bytes); set DESKBENCH_SOCKET_DIR (or TMPDIR) to a shorter folder")
     if os.geteuid() == 0:
         os.chown(folder, GUEST_UID, GUEST_UID)
         folder.chmod(0o700)
@@ -94,29 +101,37 @@ def _private_folder() -> Path:
 
 
 def container_kwargs(image: str, labels: dict[str, str], folder: Path, screen: tuple[int, int],
-                     limits: SandboxLimits, egress: bool = False) -> dict[str, Any]:
+                     limits: SandboxLimits, egress: bool = False, privileged_user: bool = False) -> dict[str, Any]:
     """Everything ``docker run`` gets: isolation and limits live here, in one place.
 
     ``egress`` adds only the proxy variables: the network stays ``none``
     whatever the policy, because the proxy is reached through the mounted folder.
+    ``privileged_user`` (OSWorld's user model, opted into per task) lets the
+    desktop user's ``sudo`` work; see :func:`privilege_options`.
     """
     environment = {"DESKBENCH_SCREEN": f"{screen[0]}x{screen[1]}", **(proxy_environment() if egress else {})}
+    return {**_kwargs(image, labels, folder, limits, environment, egress), **privilege_options(privileged_user)}
+
+
+def _kwargs(image: str, labels: dict[str, str], folder: Path, limits: SandboxLimits, environment: dict[str, str],
+            egress: bool) -> dict[str, Any]:
     return {
         "image": image,
         "detach": True,
         "name": f"deskbench-{uuid.uuid4().hex[:12]}",
-        "labels": {LABEL: "1", **labels, **({f"{LABEL}.egress": "allowlist"} if egress else {})},
+        "labels": {LABEL: "1", **current_owner().labels(), **labels,
+                   **({f"{LABEL}.egress": "allowlist"} if egress else {})},
         "environment": environment,
         "volumes": {str(folder): {"bind": GUEST_MOUNT, "mode": "rw"}},
         "network_mode": "none",
         "user": "0:0",  # only for the image's start script, which drops to the guest's user at once
         "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
-        "nano_cpus": int(limits.cpus * 1e9),
         "cap_add": list(GUEST_CAPABILITIES),
-        "mem_limit": limits.memory,
+        "security_opt": ["no-new-privileges"],
         "read_only": True,
         "tmpfs": writable_mounts(limits),
+        "nano_cpus": int(limits.cpus * 1e9),
+        "mem_limit": limits.memory,
         "pids_limit": limits.pids,
         "shm_size": limits.shm,
         "init": True,
@@ -125,6 +140,26 @@ def container_kwargs(image: str, labels: dict[str, str], folder: Path, screen: t
 
 #: what the guest keeps, and why: envs/desktop/guest/privileges.py
 GUEST_CAPABILITIES = ("SETUID", "SETGID", "KILL", "DAC_READ_SEARCH")
+#: what root needs beyond those, in an episode whose user may sudo: AUDIT_WRITE for sudo's and su's PAM
+#: audit record; CHOWN, DAC_OVERRIDE, FOWNER, FSETID for dpkg unpacking packages and for root's chmod/chown/
+#: useradd on files it does not own.  Nothing else (no NET_*, SYS_*, MKNOD): no mounts, no raw sockets, no modules.
+SUDO_CAPABILITIES = ("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID")
+
+
+def privilege_options(privileged_user: bool) -> dict[str, Any]:
+    """The ``docker run`` options that differ when the desktop user may become root through ``sudo``.
+
+    By default none: ``no-new-privileges`` makes sudo refuse to run at all.
+    With OSWorld's user model, setuid programs work (no ``no-new-privileges``),
+    root gets the capabilities above on top of the guest's, and the root file
+    system is writable so ``apt-get install`` can write ``/usr`` and ``/var``
+    (in the container's own layer, removed with it).  The network is still
+    ``none`` unless the run allows hosts; the container is labelled so
+    ``docker ps`` shows which desktops run privileged.
+    """
+    if not privileged_user:
+        return {}
+    return {"security_opt": [], "cap_add": [*GUEST_CAPABILITIES, *SUDO_CAPABILITIES], "read_only": False}
 
 
 def writable_mounts(limits: SandboxLimits) -> dict[str, str]:
@@ -262,6 +297,19 @@ def _find(client: Any, name: str) -> Container | None:
     return found
 
 
+def _remove_folder(folder: Path) -> None:
+    """Remove the episode's host folder, whatever the desktop left in it; a failure is logged, never raised.
+
+    The episode is decided by now: a tree the desktop built to break the
+    clean-up must not turn its verdict into an error.  What stays is removed
+    by ``deskbench gc`` (the folder's name records its owner).
+    """
+    try:
+        remove_tree(folder)
+    except OSError as exc:
+        logger.warning("episode folder %s not removed (%s); `deskbench gc` removes it", folder, exc)
+
+
 def _egress_proxy(policy: EgressPolicy | None, folder: Path) -> EgressProxy | None:
     """The episode's proxy, listening before the container starts (None: no network at all, the default).
 
@@ -275,11 +323,13 @@ def _egress_proxy(policy: EgressPolicy | None, folder: Path) -> EgressProxy | No
 @contextmanager
 def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: tuple[int, int] = (1280, 800),
                   limits: SandboxLimits = SandboxLimits(), ready_timeout: float = 60.0,
-                  egress: EgressPolicy | None = None) -> Iterator[Sandbox]:
+                  egress: EgressPolicy | None = None, privileged_user: bool = False) -> Iterator[Sandbox]:
     """Start a fresh desktop from image name ``image`` and yield it; the container is always removed.
 
     ``egress`` names the hosts the desktop's HTTP(S) clients may reach through
     the proxy; None (the default) leaves the desktop without any network.
+    ``privileged_user`` lets the desktop user ``sudo`` (an image that has it:
+    ``osworld``); False (the default) keeps every privilege out of its reach.
     """
     tag = resolve_image(image)
     client = docker_client()
@@ -289,7 +339,10 @@ def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: t
     container: Container | None = None
     guest: GuestClient | None = None
     proxy: EgressProxy | None = None
-    kwargs = container_kwargs(tag, labels, folder, screen, limits, egress=egress is not None)
+    if privileged_user:
+        labels[f"{LABEL}.privileged_user"] = "1"
+    kwargs = container_kwargs(tag, labels, folder, screen, limits, egress=egress is not None,
+                              privileged_user=privileged_user)
     try:
         proxy = _egress_proxy(egress, folder)
         try:
@@ -313,4 +366,4 @@ def start_sandbox(image: str, *, labels: dict[str, str] | None = None, screen: t
         _remove_or_leave(client, container, str(kwargs["name"]))
         if proxy is not None:
             proxy.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_folder(folder)

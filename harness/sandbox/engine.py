@@ -15,6 +15,7 @@ from collections.abc import Callable
 import docker
 import docker.errors
 import requests.exceptions
+from docker.models.containers import Container
 
 from harness.errors import EngineUnavailable
 
@@ -89,3 +90,15 @@ def wait_for_engine(patience: float = ENGINE_PATIENCE, stop: threading.Event | N
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[-1][:200] if text else type(exc).__name__
+
+
+def list_containers(filters: dict[str, list[str]], *, all: bool = True) -> list[Container]:  # noqa: A002
+    """Containers matching ``filters``, tolerating those removed while the engine was being asked.
+
+    The SDK lists the containers, then inspects each one: a container removed
+    in between (by its episode finishing, say) would raise NotFound from the
+    listing itself.  ``ignore_removed`` leaves such a container out, which is
+    the truth: it is gone.
+    """
+    found: list[Container] = docker_client().containers.list(all=all, filters=filters, ignore_removed=True)
+    return found

@@ -184,3 +184,40 @@ def _nested_columns(frame: pd.DataFrame) -> list[str]:
 
 def _json_cell(value: Any) -> Any:
     return json.dumps(value, default=str) if isinstance(value, (list, dict)) else value
+
+
+def folder_lock_holder(path: Path) -> str | None:
+    """Who holds the lock of run folder ``path`` now (a process id, or ``a live process``); None when nobody.
+
+    Asked without disturbing the holder: a shared, non-blocking ``flock`` on a
+    fresh descriptor fails exactly while a run holds its exclusive lock, and
+    is released at once.  The holder's process id comes from ``/proc/locks``
+    when the kernel lists it there.
+    """
+    try:
+        fd = os.open(path / LOCK, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None  # no lock file (never run) or no folder: nobody holds it
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _lock_pid(os.fstat(fd)) or "a live process"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _lock_pid(info: os.stat_result) -> str | None:
+    """The process id ``/proc/locks`` names for a flock on the file ``info`` describes."""
+    wanted = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
+            return fields[4]
+    return None
