@@ -17,9 +17,9 @@ import pandas as pd
 from rich.table import Table
 
 MISSING = "-"
-RATES = frozenset({"success_rate", "pass_at_1", "pass_at_k", "pass_hat_k", "rate_a", "rate_b", "violation_rate"})
+RATES = frozenset({"success_rate", "success_floor", "pass_at_1", "pass_at_k", "pass_hat_k", "rate_a", "rate_b", "violation_rate"})
 SIGNED_RATES = frozenset({"difference"})
-LABELS = {"run_id": "run", "success_rate": "success", "mean_steps": "mean steps", "pass_at_1": "pass@1",
+LABELS = {"run_id": "run", "success_rate": "success", "success_floor": "success, unscored = failed", "mean_steps": "mean steps", "pass_at_1": "pass@1",
           "pass_at_k": "pass@k", "pass_hat_k": "pass^k", "tasks_short": "tasks < k", "mcnemar_p": "McNemar p",
           "usd_per_episode": "$/episode", "usd_per_success": "$/success", "usd_total": "$ total",
           "tokens_total": "tokens total", "only_a": "only A", "only_b": "only B", "rate_a": "A", "rate_b": "B",

@@ -7,7 +7,10 @@ and model, since two runs may differ in options the table cannot see
 
 Episodes that ended in an error (setup, checker, infrastructure, agent,
 timeout, needs_*) are not scored: they are counted in their own columns and
-never folded into a rate's denominator silently.
+never folded into a rate's denominator silently.  Beside each success rate,
+``success_floor`` counts every unscored episode as a failure (successes over
+all episodes): a lower bound, so that abstention -- an episode that ends
+without a score -- can never lift the rate unseen.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ OVERALL = "overall"
 STATUSES: tuple[str, ...] = get_args(Status)
 
 SUCCESS_COLUMNS = [*GROUP, "domain", "episodes", "scored", "successes", "success_rate", "ci_low", "ci_high",
-                   "errors", "mean_steps"]
+                   "success_floor", "errors", "mean_steps"]
 PASS_K_COLUMNS = [*GROUP, "k", "tasks", "tasks_short", "pass_at_1", "pass_at_k", "pass_hat_k"]
 STATUS_COLUMNS = [*GROUP, "episodes", "scored", *STATUSES, "attempts", "summary"]
 
@@ -50,7 +53,8 @@ def success_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration and domain plus an ``overall`` row per configuration, with Wilson 95% bounds.
 
     ``success_rate`` is successes over *scored* episodes (NaN when none was
-    scored); ``errors`` counts the episodes left out of that denominator.
+    scored); ``errors`` counts the episodes left out of that denominator;
+    ``success_floor`` is successes over all episodes (unscored ones as failures).
     """
     if frame.empty:
         return pd.DataFrame(columns=SUCCESS_COLUMNS)
@@ -70,6 +74,7 @@ def _summarise(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for column in ("scored", "successes", "errors"):
         out[column] = out[column].astype(int)
     out["success_rate"] = out["successes"] / out["scored"].where(out["scored"] > 0)
+    out["success_floor"] = out["successes"] / out["episodes"]
     return out
 
 

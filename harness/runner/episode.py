@@ -37,10 +37,13 @@ from harness.sandbox.egress import EgressPolicy
 from harness.sandbox.guest import UnscorableOutput
 from harness.sandbox.ownership import owned_folder_prefix
 from harness.setup import STEPS, SetupContext, run_steps
+from harness.store.manifest import note_files
 from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome, Status, Timings, TokenUsage
 from harness.store.trajectory import TrajectoryWriter, episode_folder
 from harness.tasks.compat import assess
+from harness.tasks.fetch import InputsUnavailable, prepare_inputs
 from harness.tasks.images import image_for_task
+from harness.tasks.resources import remote_files
 from harness.tasks.schema import Task
 from harness.tools.result import ToolResult
 from harness.tools.toolbox import Toolbox
@@ -243,12 +246,19 @@ def _evaluate_final(record: EpisodeResult, box: Sandbox, task: Task, cache: Path
 
 
 def _unmet_needs(task: Task, options: EpisodeOptions) -> tuple[Status, str] | None:
-    """A task that needs an account, or the network while none is allowed, ends before any container starts."""
+    """A task that needs an account, or the network while none is allowed, or a file that cannot be had, ends
+    before any container starts."""
     verdict = assess(task, STEPS, GETTERS, METRICS)
     if verdict.needs_account:
         return "needs_account", "needs a real account: " + "; ".join(verdict.needs_account)
     if verdict.needs_network and not options.network:
         return "needs_network", "needs the network: " + "; ".join(verdict.needs_network[:3])
+    try:  # on the host, before the container: fetched when allowed, and every cached copy checked intact
+        used = prepare_inputs(task.key, remote_files(task), options.network)
+    except InputsUnavailable as exc:
+        return exc.status, str(exc)
+    if options.trajectories is not None:
+        note_files(options.trajectories, used)
     return None
 
 
