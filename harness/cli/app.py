@@ -88,6 +88,8 @@ def run(
     allow_host: Annotated[list[str] | None, typer.Option(
         "--allow-host", help="host, host:port, host:* or *.domain the desktops may reach through the egress "
                              "proxy (repeatable); default: no network at all")] = None,
+    network: Annotated[bool, typer.Option(help="run tasks that need files from the network: the host fetches them "
+                                               "into the cache first (the desktop stays offline)")] = False,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
@@ -103,7 +105,11 @@ def run(
     config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
                        sweep=_sweep(sweep), retries=retries, model_calls=model_calls, seed=seed,
                        screenshots=screenshots, policy=policy, confirm=_confirmer(confirm),
-                       allow_hosts=tuple(allow_host or ()))
+                       allow_hosts=tuple(allow_host or ()), network=network)
+    if network:
+        from harness.tasks.fetch import MirrorMap
+
+        MirrorMap.from_env()  # a bad DESKBENCH_MIRRORS is one line now, not an error in every episode
     folder = RunFolder(run_dir or default_run_dir(default_results(), f"{agent}-{model}" if model else agent))
     check_run(tasks, config, folder)  # every refusal before the plan line and before the folder exists
     total = len(tasks) * len(set(config.budgets)) * repeats
@@ -288,6 +294,7 @@ def _register_suite_commands() -> None:
 
     app.command("validate")(suite_cmds.validate)
     tasks_app.command("check")(suite_cmds.tasks_check)
+    tasks_app.command("fetch")(suite_cmds.tasks_fetch)
     app.add_typer(suite_cmds.cache_app, name="cache")
 
 

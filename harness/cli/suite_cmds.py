@@ -1,4 +1,4 @@
-"""CLI commands about suites: ``validate``, ``tasks check``, and the download cache."""
+"""CLI commands about suites: ``validate``, ``tasks check``, ``tasks fetch``, and the download cache."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from rich.table import Table
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
+    from harness.tasks.compat import TaskCompat
+    from harness.tasks.fetch import FetchOptions, FetchOutcome
+    from harness.tasks.resources import RemoteFile
     from harness.tasks.schema import Task
 
 
@@ -55,7 +58,10 @@ def tasks_check(path: Annotated[str, typer.Argument(help="task folder, file, ind
                 details: Annotated[bool, typer.Option(help="one line per task")] = False,
                 run_setup: Annotated[bool, typer.Option(help="then run the setup of every offline task in a "
                                                              "fresh container of its image")] = False,
-                parallel: Annotated[int, typer.Option(min=1, help="containers at once for --run-setup")] = 2) -> None:
+                parallel: Annotated[int, typer.Option(min=1, help="containers at once for --run-setup")] = 2,
+                assume_network: Annotated[bool, typer.Option(help="also count, per domain, the tasks runnable "
+                                                                   "with the network allowed (--network)")] = False,
+                ) -> None:
     """Static compatibility report: runnable offline / needs network / needs account / unsupported (named)."""
     from collections import Counter
 
@@ -88,10 +94,29 @@ def tasks_check(path: Annotated[str, typer.Argument(help="task folder, file, ind
     if missing:
         out.print("not implemented (tasks using it), most used first:", highlight=False)
         out.print("  " + ", ".join(f"{name} ({n})" for name, n in missing), highlight=False, soft_wrap=True)
+    if assume_network:
+        _print_runnable_by_domain(report)
     if run_setup:
         _run_offline_setups([t for t, c in zip(tasks, report, strict=True) if c.offline], parallel)
     if errors:
         raise typer.Exit(1)  # the report is complete, but a suite with files that do not load is not fine
+
+
+def _print_runnable_by_domain(report: list[TaskCompat]) -> None:
+    """Per domain: runnable offline now, and runnable when the only blocker, the network, is allowed."""
+    from harness.tasks.compat import runnable_by_domain
+
+    rows = runnable_by_domain(report)
+    table = Table(title="runnable by domain, with the network assumed (files fetched on the host, --network)")
+    for name, justify in (("domain", "left"), ("tasks", "right"), ("offline", "right"),
+                          ("with network", "right"), ("share", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    totals = [0, 0, 0]
+    for domain, (n, offline, networked) in rows.items():
+        table.add_row(domain, str(n), str(offline), str(networked), f"{100 * networked / max(1, n):.1f}%")
+        totals = [totals[0] + n, totals[1] + offline, totals[2] + networked]
+    table.add_row("all", *(str(t) for t in totals), f"{100 * totals[2] / max(1, totals[0]):.1f}%")
+    console().print(table)
 
 
 def _run_offline_setups(tasks: list[Task], parallel: int) -> None:
@@ -143,11 +168,109 @@ def cache_list() -> None:
 @cache_app.command("missing")
 def cache_missing(path: Annotated[str, typer.Argument(help="task set")]) -> None:
     """URLs a task set downloads that are not in the cache yet (what to supply to run it offline)."""
-    from harness.tasks.compat import assess_all
+    from harness.tasks.cache import cached_file
     from harness.tasks.loader import load_tasks
+    from harness.tasks.resources import remote_files
 
-    report = assess_all(load_tasks(path if path.startswith("hf:") else Path(path)))
-    urls = sorted({n.split()[-1] for c in report for n in c.needs_network if " download " in f" {n} "})
+    tasks = load_tasks(path if path.startswith("hf:") else Path(path))
+    urls = sorted({f.url for t in tasks for f in remote_files(t) if cached_file(f.url) is None})
     for url in urls:
         console().print(url, highlight=False, soft_wrap=True)
     console().print(f"{len(urls)} URL(s) missing", highlight=False)
+
+
+def tasks_fetch(
+    path: Annotated[str, typer.Argument(help="task folder, file, index file, JSONL or hf:DATASET")],
+    parallel: Annotated[int, typer.Option(min=1, help="downloads at once")] = 4,
+    pins: Annotated[Path | None, typer.Option(help="JSON of URL -> sha256 the files must have, or a run's "
+                                                   "manifest.json (fetch the inputs that run used)")] = None,
+    max_mb: Annotated[int, typer.Option(min=1, help="size cap per file, in MiB")] = 2048,
+) -> None:
+    """Download every file the tasks need (download steps, cloud_file getters) into the local cache, on this host.
+
+    Afterwards ``tasks check`` counts those tasks as offline.  Exits 1 when any file failed.
+    """
+    from harness.tasks.fetch import FetchOptions
+    from harness.tasks.loader import load_tasks
+
+    options = FetchOptions(max_bytes=max_mb << 20, pins=_read_pins(pins) if pins else {})  # bad input first
+    tasks = load_tasks(path if path.startswith("hf:") else Path(path))
+    needs = _needs_by_url(tasks)
+    out = console()
+    out.print(f"fetching {len(needs)} files for {len(tasks)} tasks from {path}, {parallel} at once", highlight=False,
+              markup=False, soft_wrap=True)
+    outcomes = _fetch_with_progress(needs, parallel, options)
+    failed = sorted((o for o in outcomes if o.error is not None), key=lambda o: o.need.url)
+    if failed:
+        table = Table(title=f"{len(failed)} of {len(needs)} files failed")
+        table.add_column("url", overflow="fold")
+        table.add_column("tasks", overflow="fold")
+        table.add_column("why", overflow="fold")
+        for o in failed:
+            reason = (o.error or "").removeprefix(f"{o.need.url}: ")
+            table.add_row(o.need.url, ", ".join(o.tasks[:3]) + (f" +{len(o.tasks) - 3}" if len(o.tasks) > 3 else ""),
+                          reason)
+        out.print(table)
+    size = sum(o.entry.size for o in outcomes if o.entry is not None)
+    out.print(f"{len(outcomes) - len(failed)}/{len(outcomes)} files in the cache ({size / 1e6:.1f} MB)",
+              highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _needs_by_url(tasks: list[Task]) -> dict[str, tuple[RemoteFile, list[str]]]:
+    """Every remote file of the tasks, once, with the keys of the tasks needing it."""
+    from harness.tasks.resources import remote_files
+
+    needs: dict[str, tuple[RemoteFile, list[str]]] = {}
+    for task in tasks:
+        for need in remote_files(task):
+            needs.setdefault(need.url, (need, []))[1].append(task.key)
+    return needs
+
+
+def _fetch_with_progress(needs: dict[str, tuple[RemoteFile, list[str]]], parallel: int,
+                         options: FetchOptions) -> list[FetchOutcome]:
+    """``fetch_all`` under a progress bar: files done of all, bytes received and the rate so far."""
+    import threading
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from harness.tasks.fetch import fetch_all
+
+    started = time.monotonic()
+    received = [0]
+    lock = threading.Lock()
+    with Progress(TextColumn("files"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeElapsedColumn(), console=console(), transient=True) as bar:
+        files = bar.add_task("files", total=len(needs), rate="")
+
+        def moved(n: int) -> None:
+            with lock:
+                received[0] += n
+                total = received[0]
+            seconds = max(1e-3, time.monotonic() - started)
+            bar.update(files, rate=f"{total / 1e6:.1f} MB, {total / 1e6 / seconds:.1f} MB/s")
+
+        def done(outcome: FetchOutcome) -> None:
+            bar.advance(files)
+            if outcome.error is not None:
+                bar.console.print(f"  FAILED {outcome.error}", highlight=False, markup=False, soft_wrap=True)
+
+        return fetch_all(needs, parallel, options, progress=moved, done=done)
+
+
+def _read_pins(file: Path) -> dict[str, str]:
+    """URL -> sha256 from a JSON object, or from a run manifest's ``files`` (one digest per URL)."""
+    import json
+
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--pins {file}: not a readable JSON file ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("files"), dict) and "identity" in data:
+        data = {url: shas[-1] for url, shas in data["files"].items() if isinstance(shas, list) and shas}
+    if not isinstance(data, dict) or not all(isinstance(v, str) and len(v) == 64 for v in data.values()):
+        raise ConfigError(f"--pins {file}: expected a JSON object of URL -> sha256 (64 hex digits), or a run manifest")
+    return {str(url): str(sha).lower() for url, sha in data.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -26,6 +27,7 @@ from harness.tasks.schema import Task
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+_files_lock = threading.Lock()  # episodes of one run note their files from several threads
 
 
 class RunManifest(BaseModel):
@@ -38,6 +40,9 @@ class RunManifest(BaseModel):
     identity: dict[str, Any]  # agent, model, budgets, repeats, sweep, seed, suite_hash, images, limits...
     settings: dict[str, Any] = Field(default_factory=dict)  # parallel, retries...: free to change on resume
     prefix_fallback: dict[str, str] = Field(default_factory=dict)  # task -> why it ran independent episodes
+    # URL -> sha256 of each cached file the run's episodes used (more than one if the cache changed mid-run):
+    # two machines compare these to tell whether they ran the same inputs.  Empty in manifests before it existed.
+    files: dict[str, list[str]] = Field(default_factory=dict)
 
 
 def deskbench_version() -> str:
@@ -89,3 +94,25 @@ def check_resume(old: RunManifest, new: RunManifest, folder: Path) -> None:
     if differences:
         raise ConfigError(f"run folder {folder} was started with another configuration; refusing to resume "
                           f"({'; '.join(differences)}). Use a new --run-dir, or the original options.")
+
+
+def note_files(folder: Path, used: dict[str, str]) -> None:
+    """Add the sha256 of the cached files an episode used (URL -> digest) to the folder's manifest.
+
+    The run's one writer process calls this from its episode threads; a
+    digest already noted for the URL is not repeated.
+    """
+    if not used:
+        return
+    with _files_lock:
+        manifest = read_manifest(folder)
+        if manifest is None:
+            return  # a bare episode run outside a run folder: nothing to note in
+        changed = False
+        for url, sha in used.items():
+            known = manifest.files.setdefault(url, [])
+            if sha not in known:
+                known.append(sha)
+                changed = True
+        if changed:
+            write_manifest(folder, manifest)

@@ -1,19 +1,49 @@
 """A local cache of files that tasks name by URL, so tasks with downloads run without a network.
 
-OSWorld tasks fetch their documents from cloud drives; here nothing outside
-the package registries is reachable.  A user who has the files puts them in
-the cache (``deskbench cache add URL FILE``), and ``download`` steps and the
-``cloud_file`` getter then read them from disk.  Entries are keyed by the
-exact URL; the file keeps its own name inside the entry's folder.
+OSWorld tasks fetch their documents from cloud drives.  deskbench never
+fetches from inside a container: the host fills this cache (``deskbench
+tasks fetch``, a run with ``--network``, or ``deskbench cache add URL FILE``
+for a file obtained some other way), and ``download`` steps and the
+``cloud_file`` getter read from it.
+
+An entry is a folder named after the URL's hash holding ``URL`` (the key),
+the file under its own name and ``meta.json`` (size and sha256).  Entries are
+built in a staging folder and renamed into place whole, so a reader never
+sees half a file; a copy whose size or digest no longer matches its
+``meta.json`` is reported as corrupt at use (:func:`verified_entry`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from harness.errors import DeskbenchError
+
+META = "meta.json"
+MARKER = "URL"
+STAGING = ".staging"  # partial downloads and entries being built; never read as entries
+CHUNK = 1 << 20
+
+
+class CacheCorrupt(DeskbenchError):
+    """A cached file no longer matches the size or sha256 recorded when it was stored."""
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A complete cached file and what it was when stored."""
+
+    url: str
+    path: Path
+    size: int
+    sha256: str
 
 
 def cache_dir() -> Path:
@@ -22,32 +52,120 @@ def cache_dir() -> Path:
     return Path(override) if override else Path.home() / ".cache" / "deskbench" / "files"
 
 
+def entry_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
 def _entry(url: str) -> Path:
-    return cache_dir() / hashlib.sha256(url.encode()).hexdigest()[:32]
+    return cache_dir() / entry_key(url)
+
+
+def staging_dir() -> Path:
+    """Where downloads are written until complete (same file system as the entries, so rename is atomic)."""
+    folder = cache_dir() / STAGING
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def cached_file(url: str) -> Path | None:
-    """The cached copy of ``url``, or None."""
+    """The cached copy of ``url``, or None; a cheap existence check (see :func:`verified_entry` for use)."""
     entry = _entry(url)
     if not entry.is_dir():
         return None
-    files = [p for p in entry.iterdir() if p.is_file() and p.name != "URL"]
+    files = [p for p in entry.iterdir() if p.is_file() and p.name not in (MARKER, META)]
     return files[0] if files else None
+
+
+def verified_entry(url: str) -> CacheEntry | None:
+    """The cached copy of ``url`` after checking its size and sha256; None when not cached.
+
+    Raises :class:`CacheCorrupt` when the file was truncated or changed since
+    it was stored.  An entry stored by an older deskbench (no ``meta.json``)
+    is trusted once and gets its ``meta.json`` now.
+    """
+    file = cached_file(url)
+    if file is None:
+        return None
+    meta_file = file.parent / META
+    actual_size = file.stat().st_size
+    if not meta_file.is_file():
+        entry = CacheEntry(url, file, actual_size, file_digest(file))
+        _write_meta(file.parent, entry)
+        return entry
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        size, sha = int(meta["size"]), str(meta["sha256"])
+    except (ValueError, KeyError, TypeError):
+        raise CacheCorrupt(f"cached copy of {url} has an unreadable {meta_file}") from None
+    if actual_size != size:
+        raise CacheCorrupt(f"cached copy of {url} is {actual_size} bytes, {size} were stored ({file})")
+    actual_sha = file_digest(file)
+    if actual_sha != sha:
+        raise CacheCorrupt(f"cached copy of {url} has sha256 {actual_sha[:12]}..., {sha[:12]}... was stored ({file})")
+    return CacheEntry(url, file, size, sha)
+
+
+def file_name_for(url: str, fallback: str = "file") -> str:
+    """The name the cached file keeps: the URL path's last part, else ``fallback``."""
+    name = Path(unquote(urlsplit(url).path)).name
+    return name if name and name not in (MARKER, META) else fallback
+
+
+def install(url: str, complete: Path, name: str, sha256: str) -> CacheEntry:
+    """Move the complete file ``complete`` (in the staging folder) into place as the content of ``url``.
+
+    The entry is assembled in a staging folder and renamed over the old one,
+    so readers see the old entry, none, or the new one; never a mix.
+    """
+    build = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.entry"
+    build.mkdir()
+    try:
+        (build / MARKER).write_text(url + "\n")
+        target = build / name
+        os.replace(complete, target)
+        entry = CacheEntry(url, target, target.stat().st_size, sha256)
+        _write_meta(build, entry)
+        final = _entry(url)
+        if final.exists():
+            old = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.old"
+            os.replace(final, old)
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(build, final)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return CacheEntry(url, final / name, entry.size, sha256)
+
+
+def _write_meta(folder: Path, entry: CacheEntry) -> None:
+    tmp = folder / (META + ".tmp")
+    tmp.write_text(json.dumps({"url": entry.url, "size": entry.size, "sha256": entry.sha256}) + "\n")
+    os.replace(tmp, folder / META)
 
 
 def add_to_cache(url: str, source: Path) -> Path:
     """Copy ``source`` into the cache as the content of ``url``; returns the cached path."""
     if not source.is_file():
         raise FileNotFoundError(f"{source} is not a file")
-    entry = _entry(url)
-    if entry.exists():
-        shutil.rmtree(entry)
-    entry.mkdir(parents=True)
-    (entry / "URL").write_text(url + "\n")
-    name = Path(unquote(urlsplit(url).path)).name or source.name
-    target = entry / name
-    shutil.copyfile(source, target)
-    return target
+    copy = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.part"
+    try:
+        shutil.copyfile(source, copy)
+        return install(url, copy, file_name_for(url, source.name), file_digest(copy)).path
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def remove_entry(url: str) -> None:
+    """Drop ``url``'s entry (a corrupt copy about to be fetched again)."""
+    shutil.rmtree(_entry(url), ignore_errors=True)
 
 
 def cached_urls() -> dict[str, Path]:
@@ -55,8 +173,8 @@ def cached_urls() -> dict[str, Path]:
     out: dict[str, Path] = {}
     root = cache_dir()
     for entry in sorted(root.iterdir()) if root.is_dir() else []:
-        marker = entry / "URL"
-        if marker.is_file():
+        marker = entry / MARKER
+        if entry.name != STAGING and marker.is_file():
             url = marker.read_text().strip()
             file = cached_file(url)
             if file is not None:

@@ -50,6 +50,15 @@ class TaskCompat:
         return not (self.needs_network or self.needs_account or self.unsupported)
 
     @property
+    def runnable_with_network(self) -> bool:
+        """Runnable once the network is allowed: nothing but the network stands in the way."""
+        return not (self.needs_account or self.unsupported)
+
+    @property
+    def domain(self) -> str:
+        return self.key.split("/", 1)[0]
+
+    @property
     def verdict(self) -> str:
         if self.needs_account:
             return "needs_account"
@@ -167,6 +176,17 @@ def assess_all(tasks: Iterable[Task]) -> list[TaskCompat]:
     from harness.tasks.images import image_for_task
 
     return [assess(t, STEPS, GETTERS, METRICS, image_programs(image_for_task(t))) for t in tasks]
+
+
+def runnable_by_domain(report: Iterable[TaskCompat]) -> dict[str, tuple[int, int, int]]:
+    """Per domain (sorted): tasks, runnable offline now, runnable with the network allowed."""
+    counts: dict[str, list[int]] = {}
+    for c in report:
+        row = counts.setdefault(c.domain, [0, 0, 0])
+        row[0] += 1
+        row[1] += c.offline
+        row[2] += c.runnable_with_network
+    return {domain: (row[0], row[1], row[2]) for domain, row in sorted(counts.items())}
 
 
 def missing_names(report: list[TaskCompat]) -> list[tuple[str, int]]:

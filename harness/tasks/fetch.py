@@ -1,0 +1,449 @@
+"""Downloading the files tasks name, on the host, into the local cache.
+
+Never from inside a container: the desktop stays without a network and
+reads its inputs from the cache (``harness.tasks.cache``).  A download is
+streamed to a staging file, retried with exponential backoff on transient
+failures (connection errors, 429, 5xx, a body cut short), resumed with a
+``Range`` request where the server honours it, capped in size, checked
+against a pinned sha256 when one is known, and renamed into the cache only
+when complete: a failed download leaves nothing behind.
+
+Google Drive answers a large file's download URL with an HTML page ("can't
+scan this file for viruses") whose form or link carries a confirmation
+token; OSWorld's files live there, so such a page is followed once or twice
+to the file.  Any other HTML answer where a file was expected (a sign-in or
+error page) is refused rather than cached.
+
+``DESKBENCH_MIRRORS`` maps URL prefixes to others (``FROM=TO``, separated by
+spaces): a team's internal mirror of the task files, or a test server on
+loopback.  Cache entries stay keyed by the URL the task names.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+
+import httpx2
+
+from harness.errors import ConfigError, DeskbenchError
+from harness.tasks.cache import (
+    CacheCorrupt,
+    CacheEntry,
+    entry_key,
+    file_digest,
+    file_name_for,
+    install,
+    remove_entry,
+    staging_dir,
+    verified_entry,
+)
+from harness.tasks.resources import RemoteFile
+
+MIRRORS_ENV = "DESKBENCH_MIRRORS"
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_CONFIRMATIONS = 2  # Drive pages followed per file
+PAGE_LIMIT = 2 << 20  # bytes of an HTML answer read to look for a confirmation link
+READ_CHUNK = 1 << 16
+MAX_WAIT = 30.0  # seconds: longest backoff or Retry-After honoured
+
+Progress = Callable[[int], None]
+
+
+class FetchError(DeskbenchError):
+    """A file could not be fetched; the message names the URL and why."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url, self.reason = url, reason
+
+
+class _Retry(Exception):
+    """A transient failure: try again after ``wait`` seconds (None: the backoff's)."""
+
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class MirrorMap:
+    """URL prefix rewrites applied before a request (the cache keeps the original URL)."""
+
+    rules: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str, source: str = MIRRORS_ENV) -> MirrorMap:
+        rules = []
+        for item in text.split():
+            before, sep, after = item.partition("=")
+            if not sep or not _is_http(before) or not _is_http(after):
+                raise ConfigError(f"{source}: {item!r} is not FROM=TO with two http(s) URL prefixes")
+            rules.append((before, after))
+        return cls(tuple(rules))
+
+    @classmethod
+    def from_env(cls) -> MirrorMap:
+        return cls.parse(os.environ.get(MIRRORS_ENV, ""))
+
+    def rewrite(self, url: str) -> str:
+        """The URL to request: the first rule whose prefix matches, longest prefixes first."""
+        for before, after in sorted(self.rules, key=lambda rule: -len(rule[0])):
+            if url.startswith(before):
+                return after + url[len(before):]
+        return url
+
+
+def _is_http(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """Limits of one download; the defaults suit OSWorld's files (all well under the cap)."""
+
+    max_bytes: int = 2 << 30
+    attempts: int = 5
+    backoff: float = 0.5  # seconds before the second attempt; doubles after each failure
+    timeout: float = 60.0  # seconds without progress (connect, read) before an attempt fails
+    mirrors: MirrorMap = field(default_factory=MirrorMap.from_env)
+    pins: Mapping[str, str] = field(default_factory=dict)  # url -> sha256 the content must have
+
+
+def new_client(options: FetchOptions) -> httpx2.Client:
+    """One client per fetch session: pooled connections, redirects followed, cookies kept (Drive sets one)."""
+    return httpx2.Client(follow_redirects=True, max_redirects=10,
+                         timeout=httpx2.Timeout(options.timeout, connect=min(options.timeout, 15.0)),
+                         headers={"User-Agent": "deskbench-fetch"})
+
+
+_url_locks: dict[str, threading.Lock] = {}
+_url_locks_guard = threading.Lock()
+
+
+def _lock_for(url: str) -> threading.Lock:
+    """One download of a URL at a time in this process (parallel episodes may need the same file)."""
+    with _url_locks_guard:
+        return _url_locks.setdefault(url, threading.Lock())
+
+
+def fetch_file(need: RemoteFile, options: FetchOptions | None = None, client: httpx2.Client | None = None,
+               progress: Progress | None = None) -> CacheEntry:
+    """The verified cache entry for ``need.url``, downloading it first when missing or corrupt."""
+    options = options or FetchOptions()
+    with _lock_for(need.url):
+        try:
+            entry = verified_entry(need.url)
+        except CacheCorrupt:
+            remove_entry(need.url)
+            entry = None
+        pin = options.pins.get(need.url) or need.sha256
+        if entry is not None and (pin is None or entry.sha256 == pin):
+            return entry
+        own = client is None
+        session = client or new_client(options)
+        try:
+            return _download(session, need, options, pin, progress or (lambda n: None))
+        finally:
+            if own:
+                session.close()
+
+
+def _download(client: httpx2.Client, need: RemoteFile, options: FetchOptions, pin: str | None,
+              progress: Progress) -> CacheEntry:
+    url = need.url
+    source = options.mirrors.rewrite(url)
+    part = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.part"
+    try:
+        failures = confirmations = 0
+        while True:
+            try:
+                confirmed = _transfer(client, source, part, need, options, progress)
+            except _Retry as why:
+                failures += 1
+                if failures >= options.attempts:
+                    raise FetchError(url, f"{why} (gave up after {failures} attempts)") from None
+                time.sleep(why.wait if why.wait is not None else min(MAX_WAIT, options.backoff * 2 ** (failures - 1)))
+                continue
+            if confirmed is None:
+                break
+            confirmations += 1
+            if confirmations > MAX_CONFIRMATIONS:
+                raise FetchError(url, "the download page kept asking for confirmation")
+            source = confirmed
+            part.unlink(missing_ok=True)
+        sha = file_digest(part)
+        if pin is not None and sha != pin:
+            raise FetchError(url, f"checksum mismatch: got sha256 {sha}, expected {pin}")
+        return install(url, part, file_name_for(url), sha)
+    except OSError as exc:  # the staging folder's disk: full, read-only, gone
+        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise FetchError(url, f"cannot write the cache ({reason}): {exc.filename or staging_dir()}") from None
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _transfer(client: httpx2.Client, source: str, part: Path, need: RemoteFile, options: FetchOptions,
+              progress: Progress) -> str | None:
+    """One request, appending to ``part``; returns a confirmation URL to follow, or None when the file is whole."""
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    try:
+        with client.stream("GET", source, headers=headers) as response:
+            status = response.status_code
+            if status == 416 and have:
+                part.unlink()
+                raise _Retry("the server refused to resume", wait=0.0)
+            if status in RETRY_STATUS:
+                raise _Retry(f"HTTP {status} {response.reason_phrase}", _retry_after(response))
+            if status >= 400:
+                raise FetchError(need.url, f"HTTP {status} {response.reason_phrase}"
+                                 + (f" (from {source})" if source != need.url else ""))
+            if status == 206 and _range_start(response.headers.get("content-range")) != have:
+                part.unlink(missing_ok=True)
+                raise _Retry("the server resumed at another offset", wait=0.0)
+            if status != 206:
+                have = 0  # a full answer to a Range request: start over
+            total = _expected_total(response, have)
+            if total is not None and total > options.max_bytes:
+                raise FetchError(need.url, f"file is {total} bytes, over the size cap of {options.max_bytes}")
+            return _write_body(response, part, have, total, need, options, progress)
+    except httpx2.TransportError as exc:
+        raise _Retry(f"{type(exc).__name__}: {exc or 'connection failed'}") from None
+
+
+def _write_body(response: httpx2.Response, part: Path, have: int, total: int | None, need: RemoteFile,
+                options: FetchOptions, progress: Progress) -> str | None:
+    chunks = response.iter_bytes(READ_CHUNK)
+    first = b""
+    if have == 0 and not need.html_ok:
+        first = next(chunks, b"")
+        if _looks_like_html(response, first):
+            return _confirmation_or_refuse(response, first, chunks, need)
+    with part.open("ab" if have else "wb") as out:
+        for chunk in _prepend(first, chunks):
+            have += len(chunk)
+            if have > options.max_bytes:
+                raise FetchError(need.url, f"file is over the size cap of {options.max_bytes} bytes")
+            out.write(chunk)
+            progress(len(chunk))
+    if total is not None and have < total:
+        raise _Retry(f"connection closed after {have} of {total} bytes")
+    return None
+
+
+def _prepend(first: bytes, rest: Iterable[bytes]) -> Iterable[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _looks_like_html(response: httpx2.Response, first: bytes) -> bool:
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        return True
+    head = first[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def _confirmation_or_refuse(response: httpx2.Response, first: bytes, chunks: Iterable[bytes],
+                            need: RemoteFile) -> str:
+    body = bytearray(first)
+    for chunk in chunks:
+        body += chunk
+        if len(body) > PAGE_LIMIT:
+            break
+    page = body.decode("utf-8", "replace")
+    link = drive_confirmation(str(response.url), page, dict(response.cookies))
+    if link is None:
+        title = _page_title(page)
+        raise FetchError(need.url, "got an HTML page where a file was expected"
+                         + (f" ({title!r})" if title else "") + "; the link may need a sign-in or be gone")
+    return link
+
+
+class _PageLinks(HTMLParser):
+    """Forms (action and named inputs), links and the title of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[dict[str, str], list[tuple[str, str]]]] = []
+        self.links: list[str] = []
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append((found, []))
+        elif tag == "input" and self.forms and found.get("name"):
+            self.forms[-1][1].append((found["name"], found.get("value", "")))
+        elif tag == "a" and found.get("href"):
+            self.links.append(found["href"])
+        elif tag == "title":
+            self._in_title = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def drive_confirmation(page_url: str, page: str, cookies: Mapping[str, str]) -> str | None:
+    """The URL that confirms a Google Drive large-file download, from its warning page; None if not one.
+
+    Drive has used three forms over the years: a form (``download-form``)
+    whose action and hidden inputs (``id``, ``export``, ``confirm``, ``uuid``)
+    make the file's URL; a link carrying ``confirm=``; and a
+    ``download_warning`` cookie whose value is the token to add as ``confirm``.
+    """
+    parser = _PageLinks()
+    parser.feed(page)
+    for attrs, inputs in parser.forms:
+        action = attrs.get("action", "")
+        if attrs.get("id") == "download-form" or ("download" in action and any(k == "confirm" for k, _ in inputs)):
+            return urljoin(page_url, unescape(action)) + "?" + urlencode(inputs)
+    for href in parser.links:
+        if "confirm=" in href:
+            return urljoin(page_url, unescape(href))
+    for name, value in cookies.items():
+        if name.startswith("download_warning"):
+            parts = urlsplit(page_url)
+            query = f"{parts.query}&confirm={value}" if parts.query else f"confirm={value}"
+            return urlunsplit(parts._replace(query=query))
+    return None
+
+
+def _page_title(page: str) -> str:
+    parser = _PageLinks()
+    parser.feed(page)
+    return " ".join(parser.title.split())[:80]
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return min(MAX_WAIT, max(0.0, float(value)))
+    except ValueError:
+        pass
+    try:
+        return min(MAX_WAIT, max(0.0, parsedate_to_datetime(value).timestamp() - time.time()))
+    except (TypeError, ValueError):
+        return None
+
+
+def _range_start(content_range: str | None) -> int | None:
+    """The first byte of ``bytes START-END/TOTAL``."""
+    if not content_range or not content_range.startswith("bytes "):
+        return None
+    try:
+        return int(content_range[6:].split("-", 1)[0])
+    except ValueError:
+        return None
+
+
+def _expected_total(response: httpx2.Response, have: int) -> int | None:
+    """The whole file's size, when the server says (Content-Length counts only what is left after a resume)."""
+    if response.headers.get("content-encoding", "identity") != "identity":
+        return None  # the length is of the encoded body
+    length = response.headers.get("content-length")
+    try:
+        return have + int(length) if length is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class FetchOutcome:
+    """What became of one file of a ``fetch_all``."""
+
+    need: RemoteFile
+    tasks: list[str]
+    entry: CacheEntry | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def fetch_all(needs: Mapping[str, tuple[RemoteFile, list[str]]], parallel: int = 4,
+              options: FetchOptions | None = None, progress: Progress | None = None,
+              done: Callable[[FetchOutcome], None] | None = None) -> list[FetchOutcome]:
+    """Fetch every URL of ``needs`` (url -> (file, tasks needing it)), ``parallel`` at once, one client shared.
+
+    A failure is recorded on its outcome, never raised: the others go on.
+    """
+    options = options or FetchOptions()
+    outcomes: list[FetchOutcome] = []
+    lock = threading.Lock()
+    with new_client(options) as client:
+        def one(item: tuple[RemoteFile, list[str]]) -> None:
+            need, tasks = item
+            outcome = FetchOutcome(need, tasks)
+            started = time.monotonic()
+            try:
+                outcome.entry = fetch_file(need, options, client, progress)
+            except DeskbenchError as exc:
+                outcome.error = str(exc)
+            outcome.seconds = time.monotonic() - started
+            with lock:
+                outcomes.append(outcome)
+            if done is not None:
+                done(outcome)
+
+        with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="fetch") as pool:
+            list(pool.map(one, needs.values()))
+    return outcomes
+
+
+class InputsUnavailable(DeskbenchError):
+    """A task's remote files cannot be had for this episode; ``status`` is how the episode ends."""
+
+    def __init__(self, status: Literal["setup_error", "needs_network"], message: str) -> None:
+        super().__init__(message)
+        self.status: Literal["setup_error", "needs_network"] = status
+
+
+def prepare_inputs(task_key: str, needs: Iterable[RemoteFile], network: bool,
+                   options: FetchOptions | None = None) -> dict[str, str]:
+    """Make sure every remote file a task needs is cached and intact; returns url -> sha256.
+
+    Offline, a missing or corrupt copy ends the episode as ``needs_network``;
+    with the network allowed it is fetched, and a fetch that fails ends it as
+    ``setup_error``: neither is the agent's failure.
+    """
+    used: dict[str, str] = {}
+    for need in needs:
+        if network:
+            try:
+                entry = fetch_file(need, options)
+            except DeskbenchError as exc:  # FetchError; also a bad mirror map or a corrupt entry we could not drop
+                raise InputsUnavailable("setup_error", f"task {task_key}: {need.where}: {exc}") from None
+        else:
+            try:
+                found = verified_entry(need.url)
+            except CacheCorrupt as exc:
+                raise InputsUnavailable("needs_network", f"task {task_key}: {need.where}: {exc}; "
+                                        "run with --network or deskbench tasks fetch to fetch it again") from None
+            if found is None:
+                raise InputsUnavailable("needs_network", f"task {task_key}: {need.where}: {need.url} "
+                                        "is not in the local cache and the run has no network")
+            entry = found
+        used[need.url] = entry.sha256
+    return used
