@@ -212,7 +212,7 @@ def tasks_fetch(
                           reason)
         out.print(table)
     size = sum(o.entry.size for o in outcomes if o.entry is not None)
-    out.print(f"{len(outcomes) - len(failed)}/{len(outcomes)} files in the cache ({size / 1e6:.1f} MB)",
+    out.print(f"{len(outcomes) - len(failed)}/{len(outcomes)} files in the cache ({size / 1e6:.2f} MB)",
               highlight=False)
     if failed:
         raise typer.Exit(1)
