@@ -123,7 +123,10 @@ def _describe(row: dict[str, object]) -> str:
     if unscored:
         text += "; " + ", ".join(unscored)
     retried = int(str(row["attempts"])) - int(str(row["episodes"]))
-    return text + (f"; {retried} attempt(s) retried" if retried > 0 else "")
+    text += f"; {retried} attempt(s) retried" if retried > 0 else ""
+    if int(str(row.get("harness_error", 0))) > 0:
+        text += " -- harness_error is a deskbench bug to fix: episodes/<id>/traceback.txt has its traceback"
+    return text
 
 
 def pass_k_table(frame: pd.DataFrame) -> pd.DataFrame:

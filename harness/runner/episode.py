@@ -3,7 +3,9 @@
 Each failure lands in exactly one status: a broken setup is ``setup_error``
 (not the agent's fault), a checker that cannot score is ``checker_error``
 (never a silent 0), a dead engine or a container killed from outside is
-``infra_error``, and an agent that raises is ``agent_error``.  What happens
+``infra_error``, an agent that raises is ``agent_error``, and an exception
+from deskbench's own code is ``harness_error`` (its traceback kept in the
+episode folder, never retried as infrastructure).  What happens
 inside the desktop during the agent's turns and the scoring is the agent's
 (``harness.runner.blame``): running past the time limit, a desktop it broke,
 an output it made unscorable, a checker limit its file hit -- each a scored
@@ -18,12 +20,16 @@ import json
 import logging
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
+
+import docker.errors
+import requests.exceptions
 
 from harness.actions.vocabulary import Control
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
@@ -168,6 +174,8 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
             record.error = f"{record.error + '; ' if record.error else ''}clean-up: {type(exc).__name__}: {exc}"
         else:
             record.status, record.error = _status_of(exc, phase)
+            if record.status == "harness_error":
+                _save_traceback(exc, options, spec)
     finally:
         _cleanup_quietly(cache_tmp)
     record.policy = dict(loop.policy)
@@ -194,8 +202,28 @@ def _status_of(exc: Exception, phase: str) -> tuple[Status, str]:
     if isinstance(exc, DeskbenchError):
         return ("infra_error" if phase == "env_start" else "checker_error" if phase == "evaluation"
                 else "agent_error"), f"{phase}: {exc}"
-    # engine errors from the Docker SDK and anything unforeseen: infrastructure
-    return "infra_error", f"{phase}: {type(exc).__name__}: {exc}"
+    if isinstance(exc, INFRA_EXCEPTIONS):  # the engine's SDK, its HTTP transport, sockets and pipes
+        return "infra_error", f"{phase}: {type(exc).__name__}: {exc}"
+    # anything else is a bug in deskbench: never retried as infrastructure, its traceback kept (harness_error)
+    return "harness_error", f"{phase}: {type(exc).__name__}: {exc} (a deskbench bug: see {TRACEBACK_FILE})"
+
+
+#: exceptions that mean the engine or the host's plumbing failed, not deskbench's own code
+INFRA_EXCEPTIONS: tuple[type[BaseException], ...] = (docker.errors.DockerException,
+                                                     requests.exceptions.RequestException, OSError)
+TRACEBACK_FILE = "traceback.txt"
+
+
+def _save_traceback(exc: Exception, options: EpisodeOptions, spec: EpisodeSpec) -> None:
+    """Keep the traceback of a deskbench bug in the episode folder, where the report points."""
+    if options.trajectories is None:
+        return
+    folder = episode_folder(options.trajectories, spec.episode_id)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / TRACEBACK_FILE).write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    except OSError as error:
+        logger.warning("episode %s: traceback not saved: %s", spec.episode_id, error)
 
 
 def _agent_outcome(box: Sandbox, exc: Exception) -> AgentOutcome | None:

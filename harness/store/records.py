@@ -14,10 +14,11 @@ from harness.tasks.schema import SafetyKind
 #: safety tasks, on the episode and on each checkpoint) and ``policy`` (the confirmation policy's verdicts).
 #: 4: ``reason`` (why a scored failure failed when the checkers did not decide it: the agent's timeout, a desktop it
 #: broke, an output it made unscorable).  Earlier lines still load.
-RECORD_VERSION = 4
+#: 5: status ``harness_error`` (an exception in deskbench's own code; its traceback is in the episode folder).
+RECORD_VERSION = 5
 
 Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
-                 "needs_network", "needs_account"]
+                 "needs_network", "needs_account", "harness_error"]
 SCORED: tuple[Status, ...] = ("success", "failure")
 Sweep = Literal["independent", "prefix"]
 
