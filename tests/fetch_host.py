@@ -3,7 +3,7 @@
 It speaks plain HTTP/1.1 the way the real hosts do, with the misbehaviour
 the downloader must survive, chosen by path:
 
-- ``/files/NAME?size=N``: N deterministic bytes; honours ``Range``.
+- ``/files/NAME?size=N&delay=MS``: N deterministic bytes after MS ms (a distant host's latency); honours ``Range``.
 - ``/redirect/K/NAME?size=N``: K redirects (302), then the file.
 - ``/uc?id=NAME&export=download&size=N``: Google Drive's large-file warning page, whose
   ``download-form`` leads to ``/download?id=NAME&export=download&confirm=t&uuid=...``.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ def _handler(host: FileHost) -> type[http.server.BaseHTTPRequestHandler]:
             size = int(query.get("size", "1024"))
             route = words[0]
             if route == "files" and len(words) == 2:
+                time.sleep(int(query.get("delay", "0")) / 1000)
                 self._file(words[1], size)
             elif route == "redirect" and len(words) == 3:
                 left = int(words[1])
