@@ -232,3 +232,19 @@ def test_the_manifest_notes_the_files_a_run_used_and_old_manifests_load(tmp_path
     assert again.identity == {"agent": "noop"}
     write_manifest(tmp_path, RunManifest(deskbench_version="x", identity={}))
     assert read_manifest(tmp_path).files == {}  # type: ignore[union-attr]
+
+
+def test_live_pages_and_their_hosts_are_what_the_setup_opens() -> None:
+    from harness.tasks.loader import task_from_dict
+    from harness.tasks.resources import live_pages, page_hosts
+
+    task = task_from_dict({
+        "id": "t2", "instruction": "x",
+        "config": [{"type": "chrome_open_tabs", "parameters": {"urls_to_open": [
+            "https://arxiv.org/abs/1", "http://localhost:8000/app", "https://arxiv.org/list", "http://web.test:8080/"]}},
+            {"type": "open", "parameters": {"path": "https://docs.test/guide"}},
+            {"type": "open", "parameters": {"path": "/home/user/a.txt"}}],
+        "evaluator": {"func": "infeasible"}}, Path("/nowhere/chrome/t2.json"))
+    assert live_pages(task) == ["https://arxiv.org/abs/1", "https://arxiv.org/list", "http://web.test:8080/",
+                                "https://docs.test/guide"]
+    assert page_hosts(task) == ["arxiv.org:443", "web.test:8080", "docs.test:443"]

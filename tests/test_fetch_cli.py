@@ -117,3 +117,31 @@ def test_run_with_network_fetches_on_the_host_and_the_file_arrives_in_the_deskto
     assert offline.returncode == 0, offline.stdout + offline.stderr
     again = json.loads((tmp_path / "off" / "episodes.jsonl").read_text().splitlines()[0])
     assert again["status"] == "success"  # offline, from the cache the first run filled
+
+
+@pytest.mark.docker
+def test_live_pages_run_with_network_or_a_covering_allowlist_and_reach_only_their_hosts(
+        tmp_path: Path, office_image: str) -> None:
+    """The page's host cannot be reached from here (no internet): what is proven is the route -- the desktop's
+    browser asked the egress proxy for exactly that host, and the proxy let it through and logged it."""
+    page = "http://pages.deskbench.test/hello"
+    task = {"id": "live-page", "instruction": "Read the page.", "related_apps": ["chrome"],
+            "config": [{"type": "chrome_open_tabs", "parameters": {"urls_to_open": [page]}}],
+            "evaluator": {"func": "infeasible"}}
+    (tmp_path / "suite" / "chrome").mkdir(parents=True)
+    (tmp_path / "suite" / "chrome" / "live-page.json").write_text(json.dumps(task))
+    runs = {"closed": [], "network": ["--network"], "allowed": ["--allow-host", "pages.deskbench.test"],
+            "elsewhere": ["--allow-host", "other.deskbench.test"]}
+    for name, extra in runs.items():
+        result = _deskbench(["run", "--suite", str(tmp_path / "suite"), "--agent", "noop", "--run-dir",
+                             str(tmp_path / name), "--quiet", *extra], tmp_path / "cache", "")
+        assert result.returncode == 0, result.stdout + result.stderr
+    record = {name: json.loads((tmp_path / name / "episodes.jsonl").read_text().splitlines()[0]) for name in runs}
+    assert record["closed"]["status"] == record["elsewhere"]["status"] == "needs_network"
+    for name in ("network", "allowed"):
+        assert record[name]["status"] not in ("needs_network", "infra_error"), record[name]
+        log = tmp_path / name / "episodes" / record[name]["episode_id"] / "egress.jsonl"
+        decisions = [json.loads(line) for line in log.read_text().splitlines()]
+        asked = {(d["host"], d["port"], d["allowed"]) for d in decisions}
+        assert ("pages.deskbench.test", 80, True) in asked, decisions
+        assert all(d["allowed"] == (d["host"] == "pages.deskbench.test") for d in decisions), decisions

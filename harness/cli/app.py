@@ -88,8 +88,9 @@ def run(
     allow_host: Annotated[list[str] | None, typer.Option(
         "--allow-host", help="host, host:port, host:* or *.domain the desktops may reach through the egress "
                              "proxy (repeatable); default: no network at all")] = None,
-    network: Annotated[bool, typer.Option(help="run tasks that need files from the network: the host fetches them "
-                                               "into the cache first (the desktop stays offline)")] = False,
+    network: Annotated[bool, typer.Option(help="run tasks that need the network: the host fetches their files into "
+                                               "the cache first, and each desktop may reach exactly the hosts of "
+                                               "the pages its task opens, through the egress proxy")] = False,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option

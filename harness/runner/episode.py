@@ -46,10 +46,10 @@ from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.manifest import note_files
 from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome, Status, Timings, TokenUsage
 from harness.store.trajectory import TrajectoryWriter, episode_folder
-from harness.tasks.compat import assess
+from harness.tasks.compat import TaskCompat, assess
 from harness.tasks.fetch import InputsUnavailable, prepare_inputs
 from harness.tasks.images import image_for_task
-from harness.tasks.resources import remote_files
+from harness.tasks.resources import page_address, page_hosts, remote_files
 from harness.tasks.schema import Task
 from harness.tools.result import ToolResult
 from harness.tools.toolbox import Toolbox
@@ -279,7 +279,7 @@ def _unmet_needs(task: Task, options: EpisodeOptions) -> tuple[Status, str] | No
     verdict = assess(task, STEPS, GETTERS, METRICS)
     if verdict.needs_account:
         return "needs_account", "needs a real account: " + "; ".join(verdict.needs_account)
-    if verdict.needs_network and not options.network:
+    if verdict.needs_network and not options.network and not _pages_allowed(verdict, options):
         return "needs_network", "needs the network: " + "; ".join(verdict.needs_network[:3])
     try:  # on the host, before the container: fetched when allowed, and every cached copy checked intact
         used = prepare_inputs(task.key, remote_files(task), options.network)
@@ -387,11 +387,25 @@ def _run_actions(toolbox: Toolbox, turn: Turn, screenshots: bool, policy: Confir
     return results, verdicts
 
 
+def _pages_allowed(verdict: TaskCompat, options: EpisodeOptions) -> bool:
+    """A task that needs the network only for web pages runs when ``--allow-host`` covers every page's host."""
+    if not (options.allow_hosts and verdict.only_live_pages):
+        return False
+    policy = EgressPolicy.of(options.allow_hosts)
+    return all(policy.decide(*page_address(url))[0] for url in verdict.live_pages)
+
+
 def _egress_policy(task: Task, options: EpisodeOptions) -> EgressPolicy | None:
-    """The hosts this episode's desktop may reach: the run's, plus the task's when the run opted in."""
+    """The hosts this episode's desktop may reach: the run's, plus the task's when the run opted in.
+
+    With ``--network`` the task's hosts are its ``allow_hosts`` and the hosts
+    of the live pages its setup opens: exactly those, through the proxy.
+    """
     hosts = list(options.allow_hosts)
     if task.allow_hosts and (options.network or options.allow_hosts):
         hosts += task.allow_hosts
+    if options.network:
+        hosts += page_hosts(task)
     return EgressPolicy.of(hosts) if hosts else None
 
 

@@ -40,6 +40,7 @@ class TaskCompat:
     needs_network: list[str] = field(default_factory=list)
     needs_account: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)  # "step:x", "getter:y", "metric:z", "program:p"
+    live_pages: list[str] = field(default_factory=list)  # the needs_network entries that are web pages (URLs)
 
     @property
     def checkers_implemented(self) -> bool:
@@ -48,6 +49,11 @@ class TaskCompat:
     @property
     def offline(self) -> bool:
         return not (self.needs_network or self.needs_account or self.unsupported)
+
+    @property
+    def only_live_pages(self) -> bool:
+        """The network is needed for web pages alone (an allowlist covering their hosts is enough)."""
+        return bool(self.needs_network) and len(self.live_pages) == len(self.needs_network)
 
     @property
     def runnable_with_network(self) -> bool:
@@ -150,6 +156,7 @@ def assess(task: Task, steps: Iterable[str], getters: Iterable[str], metrics: It
             for url in _remote_refs(s.parameters):
                 if _live_page(url):
                     c.needs_network.append(f"{where} {s.type} {url[:80]}")
+                    c.live_pages.append(url)
         elif s.type in ("execute", "command", "launch") and NETWORK_COMMAND.search(_command_text(s.parameters)):
             c.needs_network.append(f"{where} {s.type} {_command_text(s.parameters)[:80]}")
     for g in _getters(task):

@@ -19,6 +19,8 @@ from harness.tasks.cache import CacheCorrupt, is_remote, verified_entry
 from harness.tasks.schema import Getter, Task
 
 FILE_STEPS = ("download", "upload_file")
+PAGE_STEPS = ("chrome_open_tabs", "open")  # steps that load a live page in the desktop's browser
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 FILE_GETTERS = ("cloud_file",)
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
@@ -107,3 +109,43 @@ def _wants_html(url: str, saved_as: Any) -> bool:
 def _pin(item: dict[str, Any]) -> str | None:
     value = item.get("sha256")
     return value.lower() if isinstance(value, str) and value else None
+
+
+def live_pages(task: Task) -> list[str]:
+    """URLs of live web pages the task's setup opens in the desktop (no cache stands in for a site)."""
+    found: list[str] = []
+    for s in [*task.config, *task.evaluator.postconfig]:
+        if s.type not in PAGE_STEPS:
+            continue
+        value = s.parameters.get("urls_to_open") if s.type == "chrome_open_tabs" else s.parameters.get("path")
+        for url in value if isinstance(value, list) else [value]:
+            if isinstance(url, str) and is_live_page(url) and url not in found:
+                found.append(url)
+    return found
+
+
+def is_live_page(url: str) -> bool:
+    """An http(s) page on another machine (the desktop's own localhost is not the web)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.hostname not in LOCAL_HOSTS
+
+
+def page_address(url: str) -> tuple[str, int]:
+    """The host and port a browser connects to for ``url``."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "", port or (443 if parts.scheme == "https" else 80))
+
+
+def page_hosts(task: Task) -> list[str]:
+    """Allowlist entries (``host:port``) for exactly the hosts of the task's live pages."""
+    entries: list[str] = []
+    for url in live_pages(task):
+        host, port = page_address(url)
+        entry = f"{host}:{port}"
+        if entry not in entries:
+            entries.append(entry)
+    return entries
