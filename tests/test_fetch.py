@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,3 +249,19 @@ def test_live_pages_and_their_hosts_are_what_the_setup_opens() -> None:
     assert live_pages(task) == ["https://arxiv.org/abs/1", "https://arxiv.org/list", "http://web.test:8080/",
                                 "https://docs.test/guide"]
     assert page_hosts(task) == ["arxiv.org:443", "web.test:8080", "docs.test:443"]
+
+
+def test_leftovers_of_a_killed_download_are_swept_and_a_live_ones_kept(host: FileHost) -> None:
+    from harness.tasks.cache import staging_path, sweep_staging
+
+    dead = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True, check=True).stdout.strip()
+    mine = staging_path("https://x.test/a", "part")
+    mine.write_bytes(b"half")
+    gone = mine.with_name(mine.name.replace(f".{os.getpid()}.", f".{dead}."))
+    gone.write_bytes(b"half")
+    (mine.parent / f"k.{dead}.abc.entry").mkdir()
+    assert sorted(p.name for p in sweep_staging()) == sorted([gone.name, f"k.{dead}.abc.entry"])
+    assert mine.exists()
+    mine.unlink()
+    fetch_all({HOST_PREFIX + "/files/a": (_need("/files/a"), ["os/t"])}, options=_quick())
+    assert _nothing_half_written() == []

@@ -67,6 +67,36 @@ def staging_dir() -> Path:
     return folder
 
 
+def staging_path(url: str, kind: str) -> Path:
+    """A fresh name in the staging folder: ``KEY.PID.RANDOM.KIND``, so a dead process's leftovers can be told."""
+    return staging_dir() / f"{entry_key(url)}.{os.getpid()}.{uuid.uuid4().hex}.{kind}"
+
+
+def sweep_staging() -> list[Path]:
+    """Remove what processes that are gone left in the staging folder (a kill -9 mid-download); returns it."""
+    root = cache_dir() / STAGING
+    removed = []
+    for item in sorted(root.iterdir()) if root.is_dir() else []:
+        parts = item.name.split(".")
+        if len(parts) == 4 and parts[1].isdigit() and not _alive(int(parts[1])):
+            if item.is_dir():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.unlink(missing_ok=True)
+            removed.append(item)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -125,7 +155,7 @@ def install(url: str, complete: Path, name: str, sha256: str) -> CacheEntry:
     The entry is assembled in a staging folder and renamed over the old one,
     so readers see the old entry, none, or the new one; never a mix.
     """
-    build = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.entry"
+    build = staging_path(url, "entry")
     build.mkdir()
     try:
         (build / MARKER).write_text(url + "\n")
@@ -135,7 +165,7 @@ def install(url: str, complete: Path, name: str, sha256: str) -> CacheEntry:
         _write_meta(build, entry)
         final = _entry(url)
         if final.exists():
-            old = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.old"
+            old = staging_path(url, "old")
             os.replace(final, old)
             shutil.rmtree(old, ignore_errors=True)
         os.replace(build, final)
@@ -155,7 +185,7 @@ def add_to_cache(url: str, source: Path) -> Path:
     """Copy ``source`` into the cache as the content of ``url``; returns the cached path."""
     if not source.is_file():
         raise FileNotFoundError(f"{source} is not a file")
-    copy = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.part"
+    copy = staging_path(url, "part")
     try:
         shutil.copyfile(source, copy)
         return install(url, copy, file_name_for(url, source.name), file_digest(copy)).path

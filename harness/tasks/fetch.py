@@ -25,7 +25,6 @@ import errno
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,12 +41,13 @@ from harness.errors import ConfigError, DeskbenchError
 from harness.tasks.cache import (
     CacheCorrupt,
     CacheEntry,
-    entry_key,
     file_digest,
     file_name_for,
     install,
     remove_entry,
     staging_dir,
+    staging_path,
+    sweep_staging,
     verified_entry,
 )
 from harness.tasks.resources import RemoteFile
@@ -166,7 +166,7 @@ def _download(client: httpx2.Client, need: RemoteFile, options: FetchOptions, pi
               progress: Progress) -> CacheEntry:
     url = need.url
     source = options.mirrors.rewrite(url)
-    part = staging_dir() / f"{entry_key(url)}.{uuid.uuid4().hex}.part"
+    part = staging_path(url, "part")
     try:
         failures = confirmations = 0
         while True:
@@ -390,6 +390,7 @@ def fetch_all(needs: Mapping[str, tuple[RemoteFile, list[str]]], parallel: int =
     A failure is recorded on its outcome, never raised: the others go on.
     """
     options = options or FetchOptions()
+    sweep_staging()
     outcomes: list[FetchOutcome] = []
     lock = threading.Lock()
     with new_client(options) as client:
@@ -429,6 +430,8 @@ def prepare_inputs(task_key: str, needs: Iterable[RemoteFile], network: bool,
     ``setup_error``: neither is the agent's failure.
     """
     used: dict[str, str] = {}
+    if network:
+        sweep_staging()  # what a killed earlier run left half-written
     for need in needs:
         if network:
             try:
