@@ -9,6 +9,8 @@ the downloader must survive, chosen by path:
   ``download-form`` leads to ``/download?id=NAME&export=download&confirm=t&uuid=...``.
 - ``/flaky/NAME?size=N&fail=F``: 503 (with ``Retry-After: 0``) F times, then the file.
 - ``/cut/NAME?size=N``: the first answer promises N bytes and closes halfway; resumes honour ``Range``.
+- ``/changing/NAME?size=N``: like ``cut``, but the file changes on the server after the first answer
+  (a new ETag): a resume with the old ``If-Range`` gets the new version whole.
 - ``/html/NAME``: a 200 sign-in page in HTML.
 - anything else: 404.
 
@@ -34,6 +36,11 @@ def content(name: str, size: int) -> bytes:
     """Deterministic text for a file (a name's hash in hex, repeated): tests and the server agree on it."""
     seed = hashlib.sha256(name.encode()).hexdigest().encode()
     return (seed * (size // len(seed) + 1))[:size]
+
+
+def etag(name: str) -> str:
+    """The version tag the stand-in gives a file (a strong ETag)."""
+    return '"' + hashlib.sha256(name.encode()).hexdigest()[:16] + '"'
 
 
 @dataclass
@@ -96,6 +103,11 @@ def _handler(host: FileHost) -> type[http.server.BaseHTTPRequestHandler]:
                     self._cut(words[1], size)
                 else:
                     self._file(words[1], size)
+            elif route == "changing" and len(words) == 2:
+                if host.count(parts.path) == 0:
+                    self._cut(words[1] + "-v1", size)
+                else:
+                    self._file(words[1] + "-v2", size)
             elif route == "html":
                 self._send(200, b"<!DOCTYPE html><html><head><title>Sign in - Files</title></head>"
                                 b"<body>Please sign in</body></html>", "text/html; charset=utf-8")
@@ -120,15 +132,17 @@ def _handler(host: FileHost) -> type[http.server.BaseHTTPRequestHandler]:
         def _file(self, name: str, size: int) -> None:
             data = content(name, size)
             wanted = self.headers.get("Range")
-            if wanted and wanted.startswith("bytes=") and wanted.endswith("-"):
+            unchanged = self.headers.get("If-Range") in (None, etag(name))
+            if wanted and wanted.startswith("bytes=") and wanted.endswith("-") and unchanged:
                 start = int(wanted[6:-1])
                 if start >= len(data):
                     self._send(416, b"", "text/plain", {"Content-Range": f"bytes */{len(data)}"})
                     return
                 self._send(206, data[start:], "application/octet-stream",
-                           {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}", "Accept-Ranges": "bytes"})
+                           {"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}", "Accept-Ranges": "bytes",
+                            "ETag": etag(name)})
                 return
-            self._send(200, data, "application/octet-stream", {"Accept-Ranges": "bytes"})
+            self._send(200, data, "application/octet-stream", {"Accept-Ranges": "bytes", "ETag": etag(name)})
 
         def _cut(self, name: str, size: int) -> None:
             data = content(name, size)
@@ -136,6 +150,7 @@ def _handler(host: FileHost) -> type[http.server.BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Accept-Ranges", "bytes")
+            self.send_header("ETag", etag(name))
             self.end_headers()
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()

@@ -93,6 +93,13 @@ def test_a_connection_cut_mid_file_resumes_with_range(host: FileHost) -> None:
     assert 0 < int(ranges[1][6:-1]) < size  # resumed where it stopped, not started over
 
 
+def test_a_file_that_changed_before_the_resume_comes_back_whole_not_spliced(host: FileHost) -> None:
+    entry = fetch_file(_need("/changing/data.csv?size=300000"), _quick())
+    assert entry.path.read_bytes() == content("data.csv-v2", 300000)
+    resumed = host.requests[1]
+    assert resumed[1] is not None and resumed[1].startswith("bytes=")  # it did try to resume, with If-Range
+
+
 @pytest.mark.parametrize(("path", "options", "expected"), [
     ("/files/x.bin?size=5000", {"pins": {HOST_PREFIX + "/files/x.bin?size=5000": "0" * 64}}, "checksum mismatch"),
     ("/files/huge.iso?size=300000", {"max_bytes": 100_000}, "over the size cap of 100000"),

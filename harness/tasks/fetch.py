@@ -169,9 +169,10 @@ def _download(client: httpx2.Client, need: RemoteFile, options: FetchOptions, pi
     part = staging_path(url, "part")
     try:
         failures = confirmations = 0
+        validator: dict[str, str] = {}  # the first answer's ETag or Last-Modified: a resume must be of that version
         while True:
             try:
-                confirmed = _transfer(client, source, part, need, options, progress)
+                confirmed = _transfer(client, source, part, need, options, progress, validator)
             except _Retry as why:
                 failures += 1
                 if failures >= options.attempts:
@@ -197,10 +198,17 @@ def _download(client: httpx2.Client, need: RemoteFile, options: FetchOptions, pi
 
 
 def _transfer(client: httpx2.Client, source: str, part: Path, need: RemoteFile, options: FetchOptions,
-              progress: Progress) -> str | None:
-    """One request, appending to ``part``; returns a confirmation URL to follow, or None when the file is whole."""
+              progress: Progress, validator: dict[str, str]) -> str | None:
+    """One request, appending to ``part``; returns a confirmation URL to follow, or None when the file is whole.
+
+    A resume sends ``If-Range`` with the validator of the answer it continues,
+    so a file that changed on the server comes back whole (200) instead of
+    being spliced onto the old version's first half.
+    """
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
+    if have and validator.get("value"):
+        headers["If-Range"] = validator["value"]
     try:
         with client.stream("GET", source, headers=headers) as response:
             status = response.status_code
@@ -217,6 +225,9 @@ def _transfer(client: httpx2.Client, source: str, part: Path, need: RemoteFile, 
                 raise _Retry("the server resumed at another offset", wait=0.0)
             if status != 206:
                 have = 0  # a full answer to a Range request: start over
+                etag = response.headers.get("etag", "")
+                strong = etag if etag and not etag.startswith("W/") else ""
+                validator["value"] = strong or response.headers.get("last-modified", "")
             total = _expected_total(response, have)
             if total is not None and total > options.max_bytes:
                 raise FetchError(need.url, f"file is {total} bytes, over the size cap of {options.max_bytes}")
