@@ -130,6 +130,16 @@ def test_an_unreachable_host_fails_after_its_attempts(monkeypatch: pytest.Monkey
     assert _nothing_half_written() == []
 
 
+def test_after_a_host_proved_unreachable_its_other_files_fail_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESKBENCH_MIRRORS", f"{HOST_PREFIX}=http://127.0.0.1:9")
+    needs = {HOST_PREFIX + f"/files/{i}": (_need(f"/files/{i}"), [f"os/t{i}"]) for i in range(5)}
+    outcomes = fetch_all(needs, parallel=1, options=_quick(attempts=2))
+    errors = [o.error or "" for o in outcomes]
+    assert "gave up after 2 attempts" in errors[0]
+    assert errors[1:] == [f"{HOST_PREFIX}/files/{i}: 127.0.0.1:9 could not be reached for {HOST_PREFIX}/files/0 either"
+                          for i in range(1, 5)]
+
+
 def test_a_web_page_the_task_saves_as_html_is_a_file(host: FileHost) -> None:
     entry = fetch_file(_need("/html/page", html_ok=True), _quick())
     assert b"Please sign in" in entry.path.read_bytes()

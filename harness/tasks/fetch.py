@@ -65,17 +65,18 @@ Progress = Callable[[int], None]
 class FetchError(DeskbenchError):
     """A file could not be fetched; the message names the URL and why."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, unreachable: bool = False) -> None:
         super().__init__(f"{url}: {reason}")
         self.url, self.reason = url, reason
+        self.unreachable = unreachable  # no connection could be made at all (name unknown, refused, no route)
 
 
 class _Retry(Exception):
     """A transient failure: try again after ``wait`` seconds (None: the backoff's)."""
 
-    def __init__(self, reason: str, wait: float | None = None) -> None:
+    def __init__(self, reason: str, wait: float | None = None, unreachable: bool = False) -> None:
         super().__init__(reason)
-        self.wait = wait
+        self.wait, self.unreachable = wait, unreachable
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def _download(client: httpx2.Client, need: RemoteFile, options: FetchOptions, pi
             except _Retry as why:
                 failures += 1
                 if failures >= options.attempts:
-                    raise FetchError(url, f"{why} (gave up after {failures} attempts)") from None
+                    raise FetchError(url, f"{why} (gave up after {failures} attempts)", why.unreachable) from None
                 time.sleep(why.wait if why.wait is not None else min(MAX_WAIT, options.backoff * 2 ** (failures - 1)))
                 continue
             if confirmed is None:
@@ -233,7 +234,8 @@ def _transfer(client: httpx2.Client, source: str, part: Path, need: RemoteFile, 
                 raise FetchError(need.url, f"file is {total} bytes, over the size cap of {options.max_bytes}")
             return _write_body(response, part, have, total, need, options, progress)
     except httpx2.TransportError as exc:
-        raise _Retry(f"{type(exc).__name__}: {exc or 'connection failed'}") from None
+        raise _Retry(f"{type(exc).__name__}: {exc or 'connection failed'}",
+                     unreachable=isinstance(exc, httpx2.ConnectError)) from None
 
 
 def _write_body(response: httpx2.Response, part: Path, have: int, total: int | None, need: RemoteFile,
@@ -399,18 +401,28 @@ def fetch_all(needs: Mapping[str, tuple[RemoteFile, list[str]]], parallel: int =
     """Fetch every URL of ``needs`` (url -> (file, tasks needing it)), ``parallel`` at once, one client shared.
 
     A failure is recorded on its outcome, never raised: the others go on.
+    A host that could not be connected to at all (after every attempt) is not
+    tried again for the files after it: they fail at once, saying so.
     """
     options = options or FetchOptions()
     sweep_staging()
     outcomes: list[FetchOutcome] = []
     lock = threading.Lock()
+    unreachable: dict[str, str] = {}  # host of the request -> the URL whose failure showed it
     with new_client(options) as client:
         def one(item: tuple[RemoteFile, list[str]]) -> None:
             need, tasks = item
             outcome = FetchOutcome(need, tasks)
             started = time.monotonic()
+            host = urlsplit(options.mirrors.rewrite(need.url)).netloc
             try:
+                if host in unreachable:
+                    raise FetchError(need.url, f"{host} could not be reached for {unreachable[host]} either")
                 outcome.entry = fetch_file(need, options, client, progress)
+            except FetchError as exc:
+                outcome.error = str(exc)
+                if exc.unreachable:
+                    unreachable.setdefault(host, need.url)
             except DeskbenchError as exc:
                 outcome.error = str(exc)
             outcome.seconds = time.monotonic() - started
