@@ -19,11 +19,11 @@ import pytest
 from harness.errors import ConfigError
 from harness.store.manifest import RunManifest, note_files, read_manifest, write_manifest
 from harness.tasks.cache import cache_dir, cached_file, verified_entry
+from harness.tasks.download_pages import drive_confirmation
 from harness.tasks.fetch import (
     FetchError,
     FetchOptions,
     MirrorMap,
-    drive_confirmation,
     fetch_all,
     fetch_file,
     prepare_inputs,

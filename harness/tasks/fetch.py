@@ -29,11 +29,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -50,6 +48,7 @@ from harness.tasks.cache import (
     sweep_staging,
     verified_entry,
 )
+from harness.tasks.download_pages import drive_confirmation, page_title
 from harness.tasks.resources import RemoteFile
 
 MIRRORS_ENV = "DESKBENCH_MIRRORS"
@@ -282,71 +281,10 @@ def _confirmation_or_refuse(response: httpx2.Response, first: bytes, chunks: Ite
     page = body.decode("utf-8", "replace")
     link = drive_confirmation(str(response.url), page, dict(response.cookies))
     if link is None:
-        title = _page_title(page)
+        title = page_title(page)
         raise FetchError(need.url, "got an HTML page where a file was expected"
                          + (f" ({title!r})" if title else "") + "; the link may need a sign-in or be gone")
     return link
-
-
-class _PageLinks(HTMLParser):
-    """Forms (action and named inputs), links and the title of an HTML page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[tuple[dict[str, str], list[tuple[str, str]]]] = []
-        self.links: list[str] = []
-        self.title = ""
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append((found, []))
-        elif tag == "input" and self.forms and found.get("name"):
-            self.forms[-1][1].append((found["name"], found.get("value", "")))
-        elif tag == "a" and found.get("href"):
-            self.links.append(found["href"])
-        elif tag == "title":
-            self._in_title = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-
-
-def drive_confirmation(page_url: str, page: str, cookies: Mapping[str, str]) -> str | None:
-    """The URL that confirms a Google Drive large-file download, from its warning page; None if not one.
-
-    Drive has used three forms over the years: a form (``download-form``)
-    whose action and hidden inputs (``id``, ``export``, ``confirm``, ``uuid``)
-    make the file's URL; a link carrying ``confirm=``; and a
-    ``download_warning`` cookie whose value is the token to add as ``confirm``.
-    """
-    parser = _PageLinks()
-    parser.feed(page)
-    for attrs, inputs in parser.forms:
-        action = attrs.get("action", "")
-        if attrs.get("id") == "download-form" or ("download" in action and any(k == "confirm" for k, _ in inputs)):
-            return urljoin(page_url, unescape(action)) + "?" + urlencode(inputs)
-    for href in parser.links:
-        if "confirm=" in href:
-            return urljoin(page_url, unescape(href))
-    for name, value in cookies.items():
-        if name.startswith("download_warning"):
-            parts = urlsplit(page_url)
-            query = f"{parts.query}&confirm={value}" if parts.query else f"confirm={value}"
-            return urlunsplit(parts._replace(query=query))
-    return None
-
-
-def _page_title(page: str) -> str:
-    parser = _PageLinks()
-    parser.feed(page)
-    return " ".join(parser.title.split())[:80]
 
 
 def _retry_after(response: httpx2.Response) -> float | None:
