@@ -26,7 +26,7 @@ GONE = f"{HOST_PREFIX}/gone.xlsx"
 
 def _task(folder: Path, domain: str, task_id: str, url: str) -> None:
     data = {
-        "id": task_id, "instruction": "Leave the downloaded notes where they are.", "related_apps": ["os"],
+        "id": task_id, "instruction": "Leave the downloaded notes where they are.", "image": "desktop",
         "config": [{"type": "download", "parameters": {"files": [{"url": url, "path": "/home/user/notes.txt"}]}}],
         "evaluator": {"func": "compare_text_file",
                       "result": {"type": "vm_file", "path": "/home/user/notes.txt", "dest": "notes.txt"},
@@ -40,7 +40,7 @@ def _task(folder: Path, domain: str, task_id: str, url: str) -> None:
 def suite(tmp_path: Path) -> Path:
     folder = tmp_path / "suite"
     _task(folder, "os", "fetched", GOOD)
-    _task(folder, "vlc", "broken-link", GONE)
+    _task(folder, "files", "broken-link", GONE)
     return folder
 
 
@@ -67,12 +67,12 @@ def test_tasks_fetch_reports_failures_by_url_and_check_then_counts_the_rest_offl
     fetched = _deskbench(["tasks", "fetch", str(suite), "--parallel", "2"], cache, host.mirrors)
     assert fetched.returncode == 1, fetched.stdout + fetched.stderr
     assert f"FAILED {GONE}: HTTP 404 Not Found" in fetched.stdout
-    assert "1 of 3 files failed" in fetched.stdout and "vlc/broken-link" in fetched.stdout
+    assert "1 of 3 files failed" in fetched.stdout and "files/broken-link" in fetched.stdout
     assert "2/3 files in the cache" in fetched.stdout
 
     after = _deskbench(["tasks", "check", str(suite), "--details", "--assume-network"], cache, host.mirrors)
     assert "offline        os/fetched" in after.stdout
-    assert "needs_network  vlc/broken-link" in after.stdout and GONE in after.stdout
+    assert "needs_network  files/broken-link" in after.stdout and GONE in after.stdout
     assert "│ os     │     1 │       1 │            1 │ 100.0% │" in after.stdout
 
 
@@ -106,7 +106,7 @@ def test_run_with_network_fetches_on_the_host_and_the_file_arrives_in_the_deskto
     assert records["fetched"]["status"] == "success", records["fetched"]  # noop scores 1: the file is in place
     broken = records["broken-link"]
     assert broken["status"] == "setup_error"
-    assert broken["error"] == (f"task vlc/broken-link: config[0] download: {GONE}: HTTP 404 Not Found "
+    assert broken["error"] == (f"task files/broken-link: config[0] download: {GONE}: HTTP 404 Not Found "
                                f"(from {host.base}/gone.xlsx)")
     digest = hashlib.sha256(content("notes.txt", 3000)).hexdigest()
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -125,7 +125,7 @@ def test_live_pages_run_with_network_or_a_covering_allowlist_and_reach_only_thei
     """The page's host cannot be reached from here (no internet): what is proven is the route -- the desktop's
     browser asked the egress proxy for exactly that host, and the proxy let it through and logged it."""
     page = "http://pages.deskbench.test/hello"
-    task = {"id": "live-page", "instruction": "Read the page.", "related_apps": ["chrome"],
+    task = {"id": "live-page", "instruction": "Read the page.", "image": "office",
             "config": [{"type": "chrome_open_tabs", "parameters": {"urls_to_open": [page]}}],
             "evaluator": {"func": "infeasible"}}
     (tmp_path / "suite" / "chrome").mkdir(parents=True)
