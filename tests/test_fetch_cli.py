@@ -75,6 +75,14 @@ def test_tasks_fetch_reports_failures_by_url_and_check_then_counts_the_rest_offl
     assert "needs_network  files/broken-link" in after.stdout and GONE in after.stdout
     assert "│ os     │     1 │       1 │            1 │ 100.0% │" in after.stdout
 
+    listed = _deskbench(["cache", "list", "--verify"], cache, host.mirrors)
+    assert listed.returncode == 0 and listed.stdout.count(" ok sha256 ") == 2
+    stored = next(p for p in cache.rglob("notes.txt"))
+    stored.write_text("edited behind the cache's back")
+    broken = _deskbench(["cache", "list", "--verify"], cache, host.mirrors)
+    assert broken.returncode == 1 and f"{GOOD}  30 bytes  CORRUPT: cached copy of {GOOD} is 30 bytes, 3000 were " \
+        "stored" in broken.stdout
+
 
 def test_bad_pins_and_mirrors_are_one_line_before_any_download(suite: Path, host: FileHost, tmp_path: Path) -> None:
     pins = tmp_path / "pins.json"

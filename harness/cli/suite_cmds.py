@@ -157,12 +157,24 @@ def cache_add(url: str, file: Path) -> None:
 
 
 @cache_app.command("list")
-def cache_list() -> None:
-    """Every cached URL."""
-    from harness.tasks.cache import cached_urls
+def cache_list(verify: Annotated[bool, typer.Option(help="check every file's size and sha256; exit 1 if any "
+                                                          "is corrupt")] = False) -> None:
+    """Every cached URL and its size (with --verify, whether it is still what was stored)."""
+    from harness.tasks.cache import CacheCorrupt, cached_urls, verified_entry
 
+    corrupt = 0
     for url, file in cached_urls().items():
-        console().print(f"{url}  {file.stat().st_size} bytes", highlight=False, soft_wrap=True)
+        state = ""
+        if verify:
+            try:
+                entry = verified_entry(url)
+                state = f"  ok sha256 {entry.sha256}" if entry is not None else "  gone"
+            except CacheCorrupt as exc:
+                corrupt += 1
+                state = f"  CORRUPT: {exc}"
+        console().print(f"{url}  {file.stat().st_size} bytes{state}", highlight=False, markup=False, soft_wrap=True)
+    if corrupt:
+        raise typer.Exit(1)
 
 
 @cache_app.command("missing")
