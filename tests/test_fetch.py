@@ -282,3 +282,26 @@ def test_leftovers_of_a_killed_download_are_swept_and_a_live_ones_kept(host: Fil
     mine.unlink()
     fetch_all({HOST_PREFIX + "/files/a": (_need("/files/a"), ["os/t"])}, options=_quick())
     assert _nothing_half_written() == []
+
+
+def _add_many(args: tuple[str, str, int]) -> int:
+    """One racing process: store the same URL again and again."""
+    from harness.tasks.cache import add_to_cache
+
+    url, source, times = args
+    for _ in range(times):
+        add_to_cache(url, Path(source))
+    return times
+
+
+def test_processes_storing_the_same_url_at_once_leave_one_whole_entry(tmp_path: Path) -> None:
+    import multiprocessing
+
+    source = tmp_path / "same.bin"
+    source.write_bytes(content("same", 200_000))
+    url = "https://x.test/same.bin"
+    with multiprocessing.get_context("fork").Pool(6) as pool:
+        assert sum(pool.map(_add_many, [(url, str(source), 15)] * 6)) == 90
+    entry = verified_entry(url)
+    assert entry is not None and entry.path.read_bytes() == source.read_bytes()
+    assert _nothing_half_written() == []

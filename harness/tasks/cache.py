@@ -15,6 +15,7 @@ sees half a file; a copy whose size or digest no longer matches its
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ META = "meta.json"
 MARKER = "URL"
 STAGING = ".staging"  # partial downloads and entries being built; never read as entries
 CHUNK = 1 << 20
+RACE_ATTEMPTS = 20  # tries at swapping an entry or reading one that other processes are replacing
 
 
 class CacheCorrupt(DeskbenchError):
@@ -107,10 +109,10 @@ def file_digest(path: Path) -> str:
 
 def cached_file(url: str) -> Path | None:
     """The cached copy of ``url``, or None; a cheap existence check (see :func:`verified_entry` for use)."""
-    entry = _entry(url)
-    if not entry.is_dir():
+    try:
+        files = [p for p in _entry(url).iterdir() if p.is_file() and p.name not in (MARKER, META)]
+    except (FileNotFoundError, NotADirectoryError):  # not cached, or being replaced this instant
         return None
-    files = [p for p in entry.iterdir() if p.is_file() and p.name not in (MARKER, META)]
     return files[0] if files else None
 
 
@@ -121,6 +123,15 @@ def verified_entry(url: str) -> CacheEntry | None:
     it was stored.  An entry stored by an older deskbench (no ``meta.json``)
     is trusted once and gets its ``meta.json`` now.
     """
+    for _ in range(RACE_ATTEMPTS):
+        try:
+            return _read_entry(url)
+        except FileNotFoundError:
+            continue  # the entry was replaced while we read it (another process stored the URL): read again
+    return None
+
+
+def _read_entry(url: str) -> CacheEntry | None:
     file = cached_file(url)
     if file is None:
         return None
@@ -164,15 +175,28 @@ def install(url: str, complete: Path, name: str, sha256: str) -> CacheEntry:
         entry = CacheEntry(url, target, target.stat().st_size, sha256)
         _write_meta(build, entry)
         final = _entry(url)
-        if final.exists():
-            old = staging_path(url, "old")
-            os.replace(final, old)
-            shutil.rmtree(old, ignore_errors=True)
-        os.replace(build, final)
+        for attempt in range(RACE_ATTEMPTS):
+            _move_aside(url, final)
+            try:
+                os.replace(build, final)
+                break
+            except OSError as exc:  # another process installed the same URL in between: move it aside again
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or attempt == RACE_ATTEMPTS - 1:
+                    raise
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
     return CacheEntry(url, final / name, entry.size, sha256)
+
+
+def _move_aside(url: str, final: Path) -> None:
+    """Take an existing entry out of the way (another process may just have done so: nothing to move then)."""
+    old = staging_path(url, "old")
+    try:
+        os.replace(final, old)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_meta(folder: Path, entry: CacheEntry) -> None:

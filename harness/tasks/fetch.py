@@ -391,23 +391,38 @@ def prepare_inputs(task_key: str, needs: Iterable[RemoteFile], network: bool,
     ``setup_error``: neither is the agent's failure.
     """
     used: dict[str, str] = {}
-    if network:
+    wanted = list(needs)
+    client: httpx2.Client | None = None
+    if network and wanted:
         sweep_staging()  # what a killed earlier run left half-written
-    for need in needs:
-        if network:
-            try:
-                entry = fetch_file(need, options)
-            except DeskbenchError as exc:  # FetchError; also a bad mirror map or a corrupt entry we could not drop
-                raise InputsUnavailable("setup_error", f"task {task_key}: {need.where}: {exc}") from None
-        else:
-            try:
-                found = verified_entry(need.url)
-            except CacheCorrupt as exc:
-                raise InputsUnavailable("needs_network", f"task {task_key}: {need.where}: {exc}; "
-                                        "run with --network or deskbench tasks fetch to fetch it again") from None
-            if found is None:
-                raise InputsUnavailable("needs_network", f"task {task_key}: {need.where}: {need.url} "
-                                        "is not in the local cache and the run has no network")
-            entry = found
-        used[need.url] = entry.sha256
+        try:
+            options = options or FetchOptions()
+        except ConfigError as exc:  # DESKBENCH_MIRRORS (the CLI says so before a run; the Python API here)
+            raise InputsUnavailable("setup_error", f"task {task_key}: {exc}") from None
+        client = new_client(options)
+    try:
+        for need in wanted:
+            used[need.url] = _task_input(task_key, need, options, client).sha256
+    finally:
+        if client is not None:
+            client.close()
     return used
+
+
+def _task_input(task_key: str, need: RemoteFile, options: FetchOptions | None,
+                client: httpx2.Client | None) -> CacheEntry:
+    """One input of ``prepare_inputs``: fetched when there is a client (the network is allowed), else checked."""
+    if client is not None:
+        try:
+            return fetch_file(need, options, client)
+        except DeskbenchError as exc:  # FetchError; also a corrupt entry that could not be removed
+            raise InputsUnavailable("setup_error", f"task {task_key}: {need.where}: {exc}") from None
+    try:
+        found = verified_entry(need.url)
+    except CacheCorrupt as exc:
+        raise InputsUnavailable("needs_network", f"task {task_key}: {need.where}: {exc}; "
+                                "run with --network or deskbench tasks fetch to fetch it again") from None
+    if found is None:
+        raise InputsUnavailable("needs_network", f"task {task_key}: {need.where}: {need.url} "
+                                "is not in the local cache and the run has no network")
+    return found
