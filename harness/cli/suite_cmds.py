@@ -29,14 +29,19 @@ def validate(
     parallel: Annotated[int, typer.Option(min=1, help="episodes at once")] = 2,
     budget: Annotated[int, typer.Option(min=1)] = 50,
     run_dir: Annotated[Path | None, typer.Option(help="where the calibration runs go (resumable)")] = None,
+    solutions: Annotated[Path | None, typer.Option(help="a folder of gold files to put on the tasks (e.g. "
+                                                        "tasks/osworld-gold/solutions over OSWorld's index)")] = None,
 ) -> None:
     """Run every task's reference solution (must score 1) and the noop agent (must score 0)."""
     from harness.cli.app import default_results
     from harness.runner.run import new_run_id
     from harness.runner.validate import describe, validate_suite
+    from harness.tasks.gold import gold_tasks
     from harness.tasks.loader import load_tasks
 
-    tasks = load_tasks(suite)
+    tasks, skipped = gold_tasks(load_tasks(suite), suite, solutions)
+    for line in skipped:
+        console().print(f"  skipped {line}", highlight=False, markup=False, soft_wrap=True)
     missing = [t.key for t in tasks if not t.solution]
     if missing:
         raise ConfigError(f"{len(missing)} task(s) have no reference solution: {', '.join(missing[:10])}")

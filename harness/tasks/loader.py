@@ -312,17 +312,37 @@ def load_tasks(path: Path | str) -> list[Task]:
     path = Path(path)
     if path.suffix == ".jsonl" and path.is_file():
         tasks = load_jsonl(path)
+    elif path.is_dir() and (path / "suite.json").is_file():  # a gold suite: an OSWorld index + solutions
+        tasks = _load_gold_suite(path / "suite.json")
     elif path.is_dir():
         tasks = [load_task_file(p) for p in task_files(path)]
         if not tasks:
             raise TaskFileError(f"{path}: no task files (*.json) in this folder")
     elif path.is_file():
         data = _read_json(path)
-        tasks = load_index(path) if is_index_file(data) else [load_task_file(path)]
+        if is_index_file(data):
+            tasks = load_index(path)
+        elif _is_gold_suite(data):
+            tasks = _load_gold_suite(path)
+        else:
+            tasks = [load_task_file(path)]
     else:
         raise TaskFileError(f"{path}: no such task file or folder")
     _check_unique(tasks)
     return sorted(tasks, key=lambda t: (t.domain or "", t.id))
+
+
+def _is_gold_suite(data: Any) -> bool:
+    from harness.tasks.gold import is_suite_file
+
+    return is_suite_file(data)
+
+
+def _load_gold_suite(path: Path) -> list[Task]:
+    """A suite file tying an OSWorld index to deskbench's gold solutions (``harness.tasks.gold``)."""
+    from harness.tasks.gold import load_suite
+
+    return load_suite(path)
 
 
 def _check_unique(tasks: list[Task]) -> None:
@@ -346,7 +366,7 @@ def load_each(path: Path | str) -> tuple[list[Task], list[TaskFileError]]:
     every file that does not load (each error names its file) beside the verdicts of those that do;
     a duplicate key is an error of the later file.  Other sources load as a whole or raise.
     """
-    if isinstance(path, str) and path.startswith("hf:") or not Path(path).is_dir():
+    if isinstance(path, str) and path.startswith("hf:") or not Path(path).is_dir() or (Path(path) / "suite.json").is_file():
         return load_tasks(path), []
     tasks: list[Task] = []
     errors: list[TaskFileError] = []
