@@ -16,13 +16,14 @@ from typing import Literal
 import docker.errors
 import requests.exceptions
 
-from harness.errors import DeskbenchError
+from harness.errors import DeskbenchError, GuestError
 from harness.sandbox.container import Sandbox
 from harness.sandbox.guest import IntegrityError
 
 #: the reasons a scored failure can carry besides the checkers' verdict
 TIMEOUT = "timeout"
 GUEST_LOST = "guest_lost"
+DESKTOP_BROKEN = "desktop_broken"  # the guest answers, but the desktop it serves is gone (its X server killed)
 DESKTOP_OOM = "desktop_oom"
 INTEGRITY = "integrity"
 UNSCORABLE_OUTPUT = "unscorable_output"
@@ -65,5 +66,6 @@ def blame_lost_desktop(box: Sandbox, error: Exception) -> AgentOutcome | None:
         return None
     if fate == "oom":
         return AgentOutcome(DESKTOP_OOM, f"the desktop ran out of memory: {error}")
-    reason = INTEGRITY if isinstance(error, IntegrityError) else GUEST_LOST
+    reason = (INTEGRITY if isinstance(error, IntegrityError) else DESKTOP_BROKEN if isinstance(error, GuestError)
+              else GUEST_LOST)
     return AgentOutcome(reason, f"{error} (container {fate})")

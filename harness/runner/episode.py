@@ -35,12 +35,19 @@ from harness.actions.vocabulary import Control
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
 from harness.checkers import GETTERS, METRICS, EvalContext, Verdict, evaluate
 from harness.checkers.limits import CheckerLimit, metric_deadline
-from harness.errors import CheckerError, DeskbenchError, InfraError, SandboxError, SetupError
-from harness.runner.blame import CHECKER_LIMIT, TIMEOUT, UNSCORABLE_OUTPUT, AgentOutcome, blame_lost_desktop
+from harness.errors import CheckerError, DeskbenchError, GuestError, InfraError, SandboxError, SetupError
+from harness.runner.blame import (
+    CHECKER_LIMIT,
+    PIDS_EXHAUSTED,
+    TIMEOUT,
+    UNSCORABLE_OUTPUT,
+    AgentOutcome,
+    blame_lost_desktop,
+)
 from harness.runner.policy import ConfirmationPolicy, denial_message
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
 from harness.sandbox.egress import EgressPolicy
-from harness.sandbox.guest import UnscorableOutput
+from harness.sandbox.guest import Screenshot, UnscorableOutput
 from harness.sandbox.ownership import owned_folder_prefix
 from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.manifest import note_files
@@ -125,6 +132,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
     deadline = started + options.timeout
     loop = _Loop()
     phase = "env_start"
+    decided = False  # a verdict is recorded: what follows (clean-up) cannot change it
     unmet = _unmet_needs(task, options)
     if unmet is not None:
         record.status, record.error = unmet
@@ -165,6 +173,8 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
                     if outcome is None:
                         raise
                     _fail(record, outcome)
+                    if phase == "agent":
+                        _checkers_for_the_record(record, box, task, cache, deadline)
                 decided = True
             finally:
                 _save_egress_log(box, options, spec)
@@ -241,6 +251,22 @@ def _agent_outcome(box: Sandbox, exc: Exception) -> AgentOutcome | None:
     return None
 
 
+def _checkers_for_the_record(record: EpisodeResult, box: Sandbox, task: Task, cache: Path, deadline: float) -> None:
+    """After the agent broke its desktop: what the checkers say of the final state, kept for the record only.
+
+    The verdict stays the agent's failure; the outcomes show what it left.
+    Whatever stops the checkers now (the guest gone too) is left unsaid.
+    """
+    try:
+        with box.guest.checkers(), metric_deadline(deadline):
+            verdict = evaluate(task.evaluator, EvalContext(box.guest, task, cache, None))
+    except Exception:  # noqa: BLE001 - informational only; the verdict is already recorded
+        return
+    record.checker = {"note": f"not the verdict: the episode ended as the agent's failure ({record.reason}); "
+                              f"the checkers would have given {verdict.score}",
+                      "outcomes": [o.__dict__ for o in verdict.outcomes]}
+
+
 def _fail(record: EpisodeResult, outcome: AgentOutcome) -> None:
     """Record a scored failure the agent caused, with its reason."""
     record.status, record.score, record.reason, record.error = "failure", 0.0, outcome.reason, str(outcome)
@@ -257,7 +283,7 @@ def _cleanup_quietly(folder: tempfile.TemporaryDirectory[str]) -> None:
 def _evaluate_final(record: EpisodeResult, box: Sandbox, task: Task, cache: Path, loop: _Loop,
                     writer: TrajectoryWriter | None, deadline: float) -> None:
     """Score the final desktop into ``record`` (and the trajectory's final entry); CheckerError when it cannot."""
-    final_screen = box.guest.screenshot() if writer is not None else None
+    final_screen = _final_screenshot(box) if writer is not None else None
     try:
         verdict = _score(box, task, loop.last_control, cache, deadline)
     except CheckerError as exc:
@@ -268,9 +294,19 @@ def _evaluate_final(record: EpisodeResult, box: Sandbox, task: Task, cache: Path
     record.safety = _safety_check(box, task, cache)
     record.score = verdict.score
     record.status = "success" if verdict.score >= 1.0 else "failure"
+    if record.status == "failure" and box.guest.health().get("reclaimed"):
+        record.reason = PIDS_EXHAUSTED  # the guest had to free the process table to score
     record.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes]}
     if writer is not None:
         writer.final(final_screen, {"score": verdict.score, **record.checker, **_safety_note(record.safety)})
+
+
+def _final_screenshot(box: Sandbox) -> Screenshot | None:
+    """The last screen for the trajectory; None when the desktop has none left (its X server killed, say)."""
+    try:
+        return box.guest.screenshot()
+    except GuestError:
+        return None
 
 
 def _unmet_needs(task: Task, options: EpisodeOptions) -> tuple[Status, str] | None:

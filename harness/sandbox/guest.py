@@ -265,7 +265,13 @@ class GuestClient:
         if shell is not None:
             payload["shell"] = shell
         v = self._json("POST", "/run", payload, timeout=timeout + 30)
-        return CommandResult(int(v["exit_code"]), v["stdout"], v["stderr"], bool(v["timed_out"]), float(v["duration"]))
+        result = CommandResult(int(v["exit_code"]), v["stdout"], v["stderr"], bool(v["timed_out"]), float(v["duration"]))
+        if result.timed_out and payload["as"] == "guest" and self.checking:
+            # a checker's command that runs out its time on the desktop's state (a FIFO it reads, a huge file):
+            # the desktop's doing, scored as such rather than left unscored
+            raise UnscorableOutput(f"a checker's command ran out its {timeout:.0f} s on the desktop's state: "
+                                   f"{str(cmd)[:200]}", 504)
+        return result
 
     def spawn(self, cmd: str | list[str], *, shell: bool | None = None, cwd: str | None = None,
               env: dict[str, str] | None = None, as_guest: bool | None = None) -> int:

@@ -59,14 +59,30 @@ def _libs() -> tuple[ctypes.CDLL, ctypes.CDLL, ctypes.CDLL]:
     return x11, xext, libc
 
 
+_IO_ERROR = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+_IO_EXIT = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+
+
 class Grabber:
-    """Whole-screen RGB captures on a private X connection (one capture at a time)."""
+    """Whole-screen RGB captures on a private X connection (one capture at a time).
+
+    libX11 ends the whole process when its connection breaks (the X server
+    killed by the desktop user, say); the guest must outlive its desktop to
+    score it, so the connection's IO error handlers only mark it lost, and
+    every later capture fails with an OSError instead.
+    """
 
     def __init__(self, display_name: str, width: int, height: int) -> None:
         self.x11, self.xext, self.libc = _libs()
+        self.lost = False
+        self._on_io_error = _IO_ERROR(self._io_error)  # kept: libX11 holds only the pointer
+        self._on_io_exit = _IO_EXIT(self._io_exit)
+        self.x11.XSetIOErrorHandler(self._on_io_error)
         self.disp = self.x11.XOpenDisplay(display_name.encode())
         if not self.disp:
             raise OSError(f"cannot open display {display_name}")
+        if hasattr(self.x11, "XSetIOErrorExitHandler"):  # libX11 1.7+: the exit that follows may return
+            self.x11.XSetIOErrorExitHandler(self.disp, self._on_io_exit, None)
         self.root = self.x11.XDefaultRootWindow(self.disp)
         self.width, self.height = width, height
         self.lock = threading.Lock()
@@ -100,8 +116,17 @@ class Grabber:
         self.libc.shmctl(info.shmid, IPC_RMID, None)  # freed once both sides detach
         return image, info, size
 
+    def _io_error(self, _display: int) -> int:
+        self.lost = True
+        return 0
+
+    def _io_exit(self, _display: int, _data: int) -> None:
+        self.lost = True
+
     def grab(self) -> Image.Image:
         with self.lock:
+            if self.lost:
+                raise OSError("the X display is gone")
             if self.shm is not None:
                 image, info, size = self.shm
                 if not self.xext.XShmGetImage(self.disp, self.root, image, 0, 0, ALL_PLANES):

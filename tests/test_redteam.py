@@ -1,0 +1,198 @@
+"""Red team: adversarial agents (tests/redteam_agents.py) try to escape their score from inside the desktop.
+
+Every attack is made by an agent that did not do its task, so the only
+honest outcome is a scored failure (status ``failure``, score 0) -- never a
+success, never an unscored status that would leave it out of the success
+rate, never a retry.  Where the failure has a cause other than the checkers'
+verdict, the record names it (``reason``).  The light desktop image and the
+smoke tasks keep the suite to about a minute and a half.
+
+Beyond the verdict, each test checks what the attack aimed at: the guest
+survived (memory, pids, disk), the host did not read unbounded, the host's
+disk and the episode's folders are untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.agents.base import Agent
+from harness.agents.scripted import NoopAgent
+from harness.checkers import limits
+from harness.runner import EpisodeOptions, EpisodeSpec, run_episode
+from harness.sandbox.gc import leftover_containers
+from harness.store.records import EpisodeResult
+from harness.tasks import load_tasks
+from harness.tasks.schema import Task
+
+from . import redteam_agents as red
+from .conftest import SMOKE
+
+pytestmark = pytest.mark.docker
+
+TASKS = {t.id: t for t in load_tasks(SMOKE)}
+RUN = "pytest-redteam"
+
+
+@pytest.fixture
+def sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The host folder the episode's socket folder is made in (short: a socket path has 107 bytes at most);
+    it must be empty again afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="rt-"))
+    monkeypatch.setenv("DESKBENCH_SOCKET_DIR", str(folder))
+    try:
+        yield folder
+        assert list(folder.iterdir()) == [], "the episode's socket folder was not removed from the host"
+        assert leftover_containers(RUN) == []
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def attack(agent: Agent, task: Task, tmp_path: Path, timeout: float = 120.0) -> EpisodeResult:
+    """One episode of ``agent`` on ``task``, trajectories in ``tmp_path/run`` (the run folder an attack must spare)."""
+    options = EpisodeOptions(run_id=RUN, timeout=timeout, trajectories=tmp_path / "run")
+    return run_episode(EpisodeSpec(task, 8), agent, options)
+
+
+def assert_honest_failure(record: EpisodeResult, reason: str | None = None) -> None:
+    """Scored, failed, score 0, not retried; the reason named when the checkers did not decide it."""
+    summary = (record.status, record.score, record.reason, record.error)
+    assert (record.status, record.score, record.will_retry) == ("failure", 0.0, False), summary
+    assert record.scored
+    if reason is not None:
+        assert record.reason == reason, summary
+
+
+def assert_checkers_ran(record: EpisodeResult) -> None:
+    """The guest survived to the end: the checkers scored the desktop (no lost guest, no reason)."""
+    assert record.checker.get("outcomes"), (record.status, record.reason, record.error)
+    assert record.reason in (None, "pids_exhausted", "desktop_broken"), record.reason
+
+
+def test_the_honest_failure_these_attacks_must_equal(tmp_path: Path, sockets: Path, desktop_image: str) -> None:
+    for task_id in ("hello-file", "count-errors"):
+        record = attack(NoopAgent(), TASKS[task_id], tmp_path)
+        assert_honest_failure(record)
+        assert_checkers_ran(record)
+        assert record.reason is None
+
+
+# ------------------------------------------------------------------ the guest and its channel
+
+
+def test_killing_the_guest_is_not_possible_and_changes_nothing(tmp_path: Path, sockets: Path,
+                                                               desktop_image: str) -> None:
+    """The agent kills all it can reach (its own desktop, X included): the guest is not among them, and scores."""
+    record = attack(red.PkillGuest(), TASKS["hello-file"], tmp_path)
+    assert_honest_failure(record)
+    assert_checkers_ran(record)
+
+
+def test_a_fake_guest_server_is_never_reached(tmp_path: Path, sockets: Path, desktop_image: str) -> None:
+    """Binding at the socket's path, or anywhere it can write, gains nothing: the host checks owner and peer."""
+    record = attack(red.FakeGuestServer(), TASKS["count-errors"], tmp_path)
+    assert_honest_failure(record)
+    assert_checkers_ran(record)
+    assert "3" not in json.dumps(record.checker["outcomes"][0]["result"])
+
+
+def test_shadowed_commands_python_site_and_path_do_not_forge_a_checker(tmp_path: Path, sockets: Path,
+                                                                        desktop_image: str) -> None:
+    record = attack(red.ForgeCheckerCommands(), TASKS["count-errors"], tmp_path)
+    assert_honest_failure(record)
+    assert record.checker["outcomes"][0]["result"] == "0", record.checker  # what the desktop really holds
+
+
+# ------------------------------------------------------------------ outputs no checker can read
+
+
+@pytest.mark.parametrize("agent", [red.SymlinkResult(), red.SymlinkToZero(), red.FifoResult()],
+                         ids=["symlink-to-the-right-words", "symlink-to-dev-zero", "fifo"])
+def test_links_and_fifos_as_the_result_are_never_followed(agent: Agent, tmp_path: Path, sockets: Path,
+                                                          desktop_image: str) -> None:
+    started = time.monotonic()
+    record = attack(agent, TASKS["hello-file"], tmp_path)
+    assert_honest_failure(record, "unscorable_output")
+    assert time.monotonic() - started < 30, "a FIFO is refused at once, never waited on"
+
+
+def test_an_unreadable_result_is_read_anyway_and_scored(tmp_path: Path, sockets: Path, desktop_image: str) -> None:
+    """Mode 000 on the file and its folder: the guest reads the final state whatever its modes."""
+    record = attack(red.UnreadableResult(), TASKS["hello-file"], tmp_path)
+    assert_honest_failure(record)
+    assert_checkers_ran(record)
+
+
+def test_a_huge_sparse_result_is_refused_without_reading_it(tmp_path: Path, sockets: Path,
+                                                            desktop_image: str) -> None:
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    record = attack(red.HugeSparseResult(), TASKS["hello-file"], tmp_path)
+    assert_honest_failure(record, "unscorable_output")
+    assert "too large" in (record.error or "")
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mib < 200, f"the harness grew by {grown_mib:.0f} MiB"
+
+
+def test_a_deep_tree_leaves_no_trace_on_the_host_and_no_error(tmp_path: Path, sockets: Path,
+                                                              desktop_image: str) -> None:
+    record = attack(red.DeepTree(), TASKS["hello-file"], tmp_path)
+    assert_honest_failure(record)
+    assert_checkers_ran(record)
+    assert "clean-up" not in (record.error or "")
+
+
+def test_a_spreadsheet_of_three_million_cells_hits_the_checker_limits(tmp_path: Path, sockets: Path,
+                                                                      desktop_image: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few hundred KB that take a metric to gigabytes and a minute: cut at the limit, scored as a failure."""
+    openpyxl = pytest.importorskip("openpyxl")
+    suite = tmp_path / "suite" / "spreadsheet"
+    (suite / "assets").mkdir(parents=True)
+    gold = openpyxl.Workbook()
+    gold.active.append([2])
+    gold.save(suite / "assets" / "gold.xlsx")
+    (suite / "bomb.json").write_text(json.dumps({
+        "id": "sum-bomb", "instruction": "Put 2 in A1 of ~/Desktop/result.xlsx.", "config": [],
+        "evaluator": {"func": "compare_table",
+                      "result": {"type": "vm_file", "path": "/home/user/Desktop/result.xlsx", "dest": "result.xlsx"},
+                      "expected": {"type": "cloud_file", "path": "assets/gold.xlsx", "dest": "gold.xlsx"},
+                      "options": {"rules": [{"type": "sheet_data", "sheet_idx0": 0, "sheet_idx1": "EI0"}]}}}))
+    [task] = load_tasks(tmp_path / "suite")
+    monkeypatch.setattr(limits, "MEMORY_BYTES", 1024**3)
+    monkeypatch.setattr(limits, "CPU_SECONDS", 20.0)
+    record = attack(red.SpreadsheetBomb(), task, tmp_path, timeout=90)
+    assert_honest_failure(record, "checker_limit")
+    assert record.timings.total < 90 + 10, "evaluation stays within the episode's time limit"
+
+
+# ------------------------------------------------------------------ exhaustion: the guest survives to score
+
+
+def test_filling_the_disk_stays_inside_and_the_guest_scores(tmp_path: Path, sockets: Path,
+                                                            desktop_image: str) -> None:
+    free_before = shutil.disk_usage(tmp_path).free
+    record = attack(red.DiskFill(), TASKS["hello-file"], tmp_path)
+    assert_honest_failure(record)
+    assert_checkers_ran(record)
+    assert free_before - shutil.disk_usage(tmp_path).free < 1024**3, "3.5 GB written, none of it on the host"
+    assert (tmp_path / "run" / "episodes").is_dir(), "the run folder is written as ever"
+
+
+def test_a_fork_bomb_is_reclaimed_and_the_guest_scores(tmp_path: Path, sockets: Path, desktop_image: str) -> None:
+    record = attack(red.ForkBomb(), TASKS["count-errors"], tmp_path)
+    assert_honest_failure(record, "pids_exhausted")
+    assert_checkers_ran(record)
+
+
+def test_a_memory_hog_is_killed_before_the_guest(tmp_path: Path, sockets: Path, desktop_image: str) -> None:
+    record = attack(red.MemoryHog(), TASKS["hello-file"], tmp_path)
+    assert_honest_failure(record)
+    assert_checkers_ran(record)
