@@ -93,7 +93,8 @@ class FakeGuestServer(BashAttack):
 
 
 class ForgeCheckerCommands(BashAttack):
-    """Writes a wrong answer, then shadows what a checker would run: tr, python, PATH, user site, PYTHONPATH."""
+    """Writes a wrong answer, then shadows what a checker would run: tr, python, PATH, user site, PYTHONPATH,
+    and tries to overwrite the guest's code and the system's programs."""
 
     commands = (
         f"echo 0 > {ERRORS}",
@@ -103,6 +104,9 @@ class ForgeCheckerCommands(BashAttack):
         "PYTHONPATH=$HOME/py BASH_ENV=$HOME/.bashrc' >> $f; done",
         "d=$(python3 -c 'import site; print(site.getusersitepackages())') && mkdir -p $d ~/py && "
         "printf 'import sys\\nsys.stdout.write(\"3\")\\nsys.exit(0)\\n' | tee $d/usercustomize.py ~/py/sitecustomize.py",
+        # the guest's own code, the system's Python packages and programs: root-owned, on a read-only root
+        "for f in /opt/deskbench/guest/deskguest.py /usr/lib/python3/dist-packages/pyautogui.py /usr/bin/tr; do "
+        "cp ~/.local/bin/tr $f; done 2>&1 | tail -3; touch /opt/deskbench/guest/x 2>&1",
     )
 
 
@@ -194,3 +198,18 @@ class MemoryHog(BashAttack):
 
     commands = ("for i in 1 2 3; do python3 -c 'x = bytearray(1500 * 1024**2); import time; time.sleep(30)' & done; "
                 "sleep 8; free -m | head -2",)
+
+
+# ------------------------------------------------------------------ pathological metrics (what a bomb makes a metric do)
+
+
+def metric_eating_memory(result: object, expected: object) -> float:
+    """Like a metric decompressing a bomb: far more memory than any real file needs."""
+    hoard = [bytearray(256 * 1024**2) for _ in range(64)]
+    return float(len(hoard) == 0)
+
+
+def metric_spinning(result: object, expected: object) -> float:
+    """Like a metric on a pathological file: CPU without end."""
+    while True:
+        pass

@@ -28,6 +28,7 @@ from harness.agents.base import Agent
 from harness.agents.scripted import NoopAgent
 from harness.checkers import limits
 from harness.runner import EpisodeOptions, EpisodeSpec, run_episode
+from harness.sandbox.container import start_sandbox
 from harness.sandbox.gc import leftover_containers
 from harness.store.records import EpisodeResult
 from harness.tasks import load_tasks
@@ -104,11 +105,26 @@ def test_a_fake_guest_server_is_never_reached(tmp_path: Path, sockets: Path, des
     assert "3" not in json.dumps(record.checker["outcomes"][0]["result"])
 
 
-def test_shadowed_commands_python_site_and_path_do_not_forge_a_checker(tmp_path: Path, sockets: Path,
+def python_checker_task(tmp_path: Path) -> Task:
+    """count-errors, read by a Python checker command (what browser getters do) instead of ``tr``."""
+    suite = tmp_path / "suite" / "terminal"
+    suite.mkdir(parents=True)
+    spec = json.loads((SMOKE / "terminal" / "count-errors.json").read_text())
+    spec["id"] = "count-errors-python"
+    spec["evaluator"]["result"]["command"] = ("python3 -c \"print(open('/home/user/Desktop/errors.txt')"
+                                              ".read().strip())\"")
+    (suite / "count-errors-python.json").write_text(json.dumps(spec))
+    [task] = load_tasks(tmp_path / "suite")
+    return task
+
+
+@pytest.mark.parametrize("checker", ["tr", "python"])
+def test_shadowed_commands_python_site_and_path_do_not_forge_a_checker(checker: str, tmp_path: Path, sockets: Path,
                                                                         desktop_image: str) -> None:
-    record = attack(red.ForgeCheckerCommands(), TASKS["count-errors"], tmp_path)
+    task = TASKS["count-errors"] if checker == "tr" else python_checker_task(tmp_path)
+    record = attack(red.ForgeCheckerCommands(), task, tmp_path)
     assert_honest_failure(record)
-    assert record.checker["outcomes"][0]["result"] == "0", record.checker  # what the desktop really holds
+    assert record.checker["outcomes"][0]["result"].strip() == "0", record.checker  # what the desktop really holds
 
 
 # ------------------------------------------------------------------ outputs no checker can read
@@ -169,8 +185,22 @@ def test_a_spreadsheet_of_three_million_cells_hits_the_checker_limits(tmp_path: 
     monkeypatch.setattr(limits, "MEMORY_BYTES", 1024**3)
     monkeypatch.setattr(limits, "CPU_SECONDS", 20.0)
     record = attack(red.SpreadsheetBomb(), task, tmp_path, timeout=90)
-    assert_honest_failure(record, "checker_limit")
+    assert_honest_failure(record)  # the metric may decline such a file quickly, or be cut at its limits
+    assert record.reason in (None, "checker_limit"), record.reason
     assert record.timings.total < 90 + 10, "evaluation stays within the episode's time limit"
+
+
+def test_metric_limits_cut_memory_and_cpu_hogs_without_harm_to_the_harness(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits themselves, on metrics that do what a bomb makes a metric do (no container needed)."""
+    monkeypatch.setattr(limits, "MEMORY_BYTES", 1024**3)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(limits.CheckerLimit, match="memory"):
+        limits.run_metric(red.metric_eating_memory, None, None, {})
+    started = time.monotonic()
+    with limits.metric_deadline(time.monotonic() + 2.5), pytest.raises(limits.CheckerLimit):
+        limits.run_metric(red.metric_spinning, None, None, {})
+    assert time.monotonic() - started < 6, "cut at the episode's deadline"
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024 < 100, "the harness untouched"
 
 
 # ------------------------------------------------------------------ exhaustion: the guest survives to score
@@ -196,3 +226,17 @@ def test_a_memory_hog_is_killed_before_the_guest(tmp_path: Path, sockets: Path, 
     record = attack(red.MemoryHog(), TASKS["hello-file"], tmp_path)
     assert_honest_failure(record)
     assert_checkers_ran(record)
+
+
+def test_the_forgery_works_on_a_desktop_user_checker_and_not_on_the_guests(desktop_image: str) -> None:
+    """The control for the test above: the same planted files do fool a checker run as the desktop user."""
+    spec = json.loads((SMOKE / "terminal" / "count-errors.json").read_text())
+    tr_checker = spec["evaluator"]["result"]["command"]
+    py_checker = "python3 -c \"print(open('/home/user/Desktop/errors.txt').read().strip())\""
+    with start_sandbox(desktop_image, labels={"deskbench.run": RUN}) as box:
+        for command in red.ForgeCheckerCommands.commands:
+            box.guest.run(["/bin/bash", "-lc", command], timeout=30)
+        for checker in (tr_checker, py_checker):
+            as_user = box.guest.run(["/bin/bash", "-lc", checker], timeout=30).stdout.strip()
+            as_guest = box.guest.run(checker, timeout=30, as_guest=True).stdout.strip()
+            assert (as_user, as_guest) == ("3", "0"), checker
