@@ -70,7 +70,7 @@ def test_solutions_put_on_an_index_keep_only_gold_tasks_and_name_what_was_left_o
     tasks = load_index(INDEX)
     assert not any(t.solution for t in tasks)
     kept, skipped = gold_tasks(tasks, INDEX, SOLUTIONS)
-    findings = {k for k, g in read_gold(SOLUTIONS).items() if g.solution is None}
+    findings = {k for k, g in read_gold(SOLUTIONS).items() if g.finding is not None}
     assert {t.key for t in kept} == {t.key for t in tasks} - findings
     assert all(t.solution for t in kept)
     assert len(skipped) == len(findings) and all("finding (" in line for line in skipped)

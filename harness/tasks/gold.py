@@ -161,7 +161,8 @@ def gold_tasks(tasks: Sequence[Task], suite: Path, solutions: Path | None) -> tu
 
     With ``solutions`` the gold files are put on ``tasks`` and only the tasks they name are kept; a gold
     suite already carries its solutions.  Either way a task whose gold file records a finding instead of
-    a solution is left out, with its finding.
+    a solution, or beside one, is left out with its finding: validation proves the rest, and the
+    benchmark (``benchmarks/osworld_gold.py``) shows what the solutions of the findings score.
     """
     folder = solutions or suite_gold_folder(suite)
     if folder is None:
@@ -174,7 +175,7 @@ def gold_tasks(tasks: Sequence[Task], suite: Path, solutions: Path | None) -> tu
         skipped.append(f"{len(without)} task(s) with no gold file in {folder}, e.g. {without[0].key}")
     for task in kept:
         g = gold.get(task.key)
-        if g is not None and g.solution is None and g.finding is not None:
-            skipped.append(f"{task.key}: no solution, finding ({g.finding.cause}): {g.finding.why}")
-    kept = [t for t in kept if t.key in gold and gold[t.key].solution is not None]
+        if g is not None and g.finding is not None:
+            skipped.append(f"{task.key}: finding ({g.finding.cause}): {g.finding.why}")
+    kept = [t for t in kept if t.key in gold and gold[t.key].solution is not None and gold[t.key].finding is None]
     return kept, skipped
