@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 
 from harness.agents.registry import REDACTED, agent_spec, is_secret_option, make_agent, redact_spec, split_spec
-from harness.errors import ConfigError, DeskbenchError
+from harness.errors import ConfigError
 from harness.mockapi import MockServer, load_scripts
 from harness.sandbox.container import GUEST_MOUNT
 from harness.sandbox.engine import docker_client
@@ -121,15 +121,20 @@ class Watch:
         socket_path = Path(source) / "guest.sock"
         if not socket_path.exists():  # the desktop is still starting
             return False
+        # Reading a process's environment takes its user (or CAP_SYS_PTRACE, which nothing here has): the init
+        # is root's (docker exec), the guest uid 999's, the desktop uid 1000's; the dumps are joined.
         guest = GuestClient(str(socket_path), timeout=20)
         try:
-            result = guest.run(ENVIRON_DUMP, timeout=15)
-        except DeskbenchError as exc:  # not up yet, or the episode ended while we asked
+            exec_id = api.exec_create(container_id, ["sh", "-c", ENVIRON_DUMP], user="0:0")["Id"]
+            output = api.exec_start(exec_id).decode(errors="replace")
+            for as_guest in (True, False):
+                output += guest.run(ENVIRON_DUMP, timeout=15, as_guest=as_guest).stdout
+        except Exception as exc:  # noqa: BLE001 - not up yet, or the episode ended while we asked
             self.errors.append(f"{container_id[:12]}: {exc}")
             return False
         finally:
             guest.close_connection()
-        self.environs.setdefault(container_id, []).append(result.stdout)
+        self.environs.setdefault(container_id, []).append(output)
         return True
 
 
