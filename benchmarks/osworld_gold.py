@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harness.errors import DeskbenchError  # noqa: E402
 from harness.runner.validate import Calibration, validate_suite  # noqa: E402
 from harness.store.records import EpisodeResult  # noqa: E402
 from harness.tasks.gold import Finding, read_gold, suite_gold_folder  # noqa: E402
@@ -56,13 +57,21 @@ def verdict(row: Calibration, finding: Finding | None) -> str:
 
 
 def main() -> int:
+    try:
+        return run_table()
+    except DeskbenchError as exc:  # a bad suite, an image not built: one line, as the CLI says it
+        print(f"osworld_gold: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_table() -> int:
+    """Validate, print the table, and return the exit code."""
     suite = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tasks" / "osworld-gold"
     parallel = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     folder = Path(sys.argv[3]) if len(sys.argv) > 3 else Path(tempfile.mkdtemp(prefix="osworld-gold-"))
     gold_folder = suite_gold_folder(suite)
     if gold_folder is None:
-        print(f"{suite}: not a gold suite (no suite.json naming an index and a solutions folder)")
-        return 2
+        raise DeskbenchError(f"{suite}: not a gold suite (no suite.json naming an index and a solutions folder)")
     gold = read_gold(gold_folder)
     tasks = load_tasks(suite)
     runnable = [t for t in tasks if t.solution]
