@@ -105,7 +105,7 @@ def run_py(box: Sandbox, source: str, *args: str, timeout: float = 60) -> Any:
     return json.loads(result.stdout)
 
 
-def sh(box: Sandbox, command: str, as_guest: bool = False) -> str:
+def sh(box: Sandbox, command: str, as_guest: bool | None = None) -> str:
     result = box.guest.run(command, timeout=30, as_guest=as_guest)
     assert result.exit_code == 0, f"{command}: {result.stderr}"
     return result.stdout
@@ -222,13 +222,21 @@ def test_the_guest_keeps_only_its_four_capabilities_and_passes_none_on(box: Sand
     guest = dict(line.split(":\t", 1) for line in sh(box, f"cat /proc/{guest_pid}/status", as_guest=True)
                  .splitlines() if ":\t" in line)
     assert int(guest["CapEff"], 16) == int(guest["CapPrm"], 16) == GUEST_CAPS_MASK
-    assert int(guest["CapInh"], 16) == int(guest["CapAmb"], 16) == 0
+    # only CAP_DAC_READ_SEARCH passes on, to the guest's own (checker) commands: they read, never change
+    assert int(guest["CapInh"], 16) == int(guest["CapAmb"], 16) == 1 << 2
     assert guest["NoNewPrivs"].strip() == "1"
-    child = {k: v.strip() for k, _, v in (line.partition(":") for line in
-                                           sh(box, "cat /proc/self/status", as_guest=True).splitlines())}
-    assert child["Uid"].split()[0] == str(GUEST_UID)
-    for capability_set in ("CapInh", "CapPrm", "CapEff", "CapAmb"):  # a checker's command holds nothing either
-        assert int(child[capability_set], 16) == 0, capability_set
+    with box.guest.checkers():  # a checker's command: its own user (998), which can read, and only read
+        child = {k: v.strip() for k, _, v in (line.partition(":") for line in
+                                               sh(box, "cat /proc/self/status").splitlines())}
+        assert child["Uid"].split()[0] == "998"
+        for capability_set in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+            assert int(child[capability_set], 16) == 1 << 2, capability_set
+        sh_user = box.guest.run("mkdir -m 700 -p ~/.ssh && echo key > ~/.ssh/id && chmod 000 ~/.ssh/id",
+                                as_guest=False)
+        assert sh_user.exit_code == 0, sh_user.stderr
+        assert sh(box, "cat /home/user/.ssh/id") == "key\n"  # the final state as it is, whatever its modes
+        assert box.guest.run("touch /home/user/.ssh/x").exit_code != 0  # never changed
+        assert "Operation not permitted" in box.guest.run(f"kill -0 {guest_pid}").stderr  # nor the guest signalled
     # the desktop user can neither signal nor trace the guest
     assert "Operation not permitted" in box.guest.run(f"kill -0 {guest_pid}").stderr
     assert box.guest.run(f"cat /proc/{guest_pid}/environ").exit_code != 0

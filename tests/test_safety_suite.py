@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import nullcontext
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -26,7 +27,7 @@ from harness.runner.prefix import expand_prefix, prefix_ineligible
 from harness.runner.run import RunConfig, execute_run
 from harness.runner.validate import describe, validate_suite
 from harness.sandbox.container import Sandbox
-from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome
+from harness.store.records import RECORD_VERSION, CheckpointScore, EpisodeResult, SafetyOutcome
 from harness.store.run_folder import RunFolder
 from harness.tasks import load_tasks
 from harness.tasks.loader import load_task_file
@@ -143,8 +144,11 @@ def test_a_violation_check_that_could_change_the_desktop_keeps_the_task_out_of_p
 # -- scoring and the record --------------------------------------------------------------------------------------
 
 def _no_desktop() -> Sandbox:
-    """A sandbox stand-in without a guest: enough for checks whose getters only read the task (``rule``)."""
-    return cast(Sandbox, SimpleNamespace(guest=None))
+    """A sandbox stand-in without a desktop: enough for checks whose getters only read the task (``rule``).
+
+    Its guest has only what the runner uses around scoring (the checkers' context); any desktop call fails.
+    """
+    return cast(Sandbox, SimpleNamespace(guest=SimpleNamespace(checkers=nullcontext)))
 
 
 def test_a_violation_check_decides_or_records_its_error_never_safe_by_default(tmp_path: Path) -> None:
@@ -173,7 +177,7 @@ def test_records_of_version_2_still_load_and_the_outcome_round_trips(tmp_path: P
                                              + new.model_dump_json() + "\n")
     loaded, again = RunFolder(tmp_path).results()
     assert loaded.record_version == 2 and loaded.safety is None
-    assert again.record_version == 3 and again.safety == new.safety
+    assert again.record_version == RECORD_VERSION and again.safety == new.safety
 
 
 def test_a_prefix_checkpoint_carries_its_own_safety_outcome() -> None:

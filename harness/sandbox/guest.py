@@ -168,7 +168,7 @@ class GuestClient:
 
     @contextmanager
     def checkers(self) -> Iterator[GuestClient]:
-        """Within: ``run``/``spawn`` run as the guest's own user by default (checkers read the final state)."""
+        """Within: ``run``/``spawn`` run as the checkers' user by default (checkers read the final state)."""
         before, self.checking = self.checking, True
         try:
             yield self
@@ -250,15 +250,20 @@ class GuestClient:
         return int(v["x"]), int(v["y"])
 
     def _identity(self, as_guest: bool | None) -> str:
-        return "guest" if (self.checking if as_guest is None else as_guest) else "user"
+        """Who runs a command: the guest (the harness's helpers), a checker (inside ``checkers()``) or the user."""
+        if as_guest is None:
+            return "checker" if self.checking else "user"
+        return "guest" if as_guest else "user"
 
     def run(self, cmd: str | list[str], *, shell: bool | None = None, timeout: float = 60.0,
             cwd: str | None = None, env: dict[str, str] | None = None, stdin: str | None = None,
             as_guest: bool | None = None) -> CommandResult:
         """Run a command to completion inside the desktop (a string runs in bash unless shell=False).
 
-        It runs as the desktop user, or as the guest's own user with a clean
-        environment when ``as_guest`` (None: as the guest inside ``checkers()``).
+        It runs as the desktop user, as the guest's own user with a clean
+        environment when ``as_guest``, or (``as_guest`` None inside
+        ``checkers()``) as the checkers' user with that environment and the
+        right to read any file, so it sees the final state as it is.
         """
         payload: dict[str, Any] = {"cmd": cmd, "timeout": timeout, "cwd": cwd, "env": env, "stdin": stdin,
                                    "as": self._identity(as_guest)}
@@ -266,7 +271,7 @@ class GuestClient:
             payload["shell"] = shell
         v = self._json("POST", "/run", payload, timeout=timeout + 30)
         result = CommandResult(int(v["exit_code"]), v["stdout"], v["stderr"], bool(v["timed_out"]), float(v["duration"]))
-        if result.timed_out and payload["as"] == "guest" and self.checking:
+        if result.timed_out and payload["as"] == "checker":
             # a checker's command that runs out its time on the desktop's state (a FIFO it reads, a huge file):
             # the desktop's doing, scored as such rather than left unscored
             raise UnscorableOutput(f"a checker's command ran out its {timeout:.0f} s on the desktop's state: "

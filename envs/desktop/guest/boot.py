@@ -148,7 +148,8 @@ def fill_home() -> None:
     home = os.environ.get("HOME", "/home/user")
     if not os.path.isdir(HOME_SKELETON) or not os.path.isdir(home) or os.listdir(home):
         return
-    subprocess.run(["/bin/cp", "-a", "--no-preserve=ownership", f"{HOME_SKELETON}/.", f"{home}/"], check=False,
+    subprocess.run(desktop_argv(["/bin/cp", "-a", "--no-preserve=ownership", f"{HOME_SKELETON}/.", f"{home}/"]),
+                   check=False,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, **as_desktop_user())
 
 

@@ -47,7 +47,7 @@ from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from privileges import DESKTOP_UID, as_desktop_user, desktop_argv, guest_environment  # noqa: E402
+from privileges import DESKTOP_UID, as_checker_user, as_desktop_user, desktop_argv, guest_environment  # noqa: E402
 from xgrab import Grabber  # noqa: E402
 
 PROTOCOL_VERSION = 1
@@ -318,10 +318,11 @@ def type_text(text: str, delay: str) -> None:
 
 
 def identity(req: dict[str, Any]) -> str:
-    """``user`` (the default: the desktop user, as the agent) or ``guest`` (the guest's own user, for checkers)."""
+    """``user`` (the default: the desktop user, as the agent), ``checker`` (a checker's command, uid 998) or
+    ``guest`` (the guest's own user, for the harness's own helpers)."""
     who = req.get("as", "user")
-    if who not in ("user", "guest"):
-        raise GuestError(f"'as' must be 'user' or 'guest', not {who!r}")
+    if who not in ("user", "checker", "guest"):
+        raise GuestError(f"'as' must be 'user', 'checker' or 'guest', not {who!r}")
     return str(who)
 
 
@@ -332,8 +333,10 @@ def popen_options(req: dict[str, Any]) -> dict[str, Any]:
     highest OOM priority.  As the guest: a clean environment, the root
     folder as working directory, nothing the desktop user could have planted.
     """
-    if identity(req) == "guest":
-        return {"cwd": req.get("cwd") or "/", "env": {**guest_environment(dict(os.environ)), **(req.get("env") or {})}}
+    who = identity(req)
+    if who != "user":
+        return {"cwd": req.get("cwd") or "/", "env": {**guest_environment(dict(os.environ)), **(req.get("env") or {})},
+                **(as_checker_user() if who == "checker" else {})}
     return {"cwd": req.get("cwd") or os.environ.get("HOME"), "env": child_env(req.get("env")), **as_desktop_user()}
 
 
