@@ -308,3 +308,56 @@ def render(result: EnvLatency) -> str:
          f"(c) p50 {c.p50 * 1000:.1f} ms)"),
     ]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ImageFigures:
+    """What one image costs: its size, how long it took to build here (when recorded), its start times."""
+
+    name: str
+    tag: str
+    size_bytes: int
+    build_seconds: float | None  # None: built elsewhere, or before build times were kept
+    start: tuple[float, ...]     # fresh container -> first screenshot, seconds
+
+
+def measure_images(names: list[str] | None = None, starts: int = 5) -> list[ImageFigures]:
+    """Size, recorded build time and ``starts`` start times of each image (default: every built one).
+
+    An image that is not built is skipped, not built: a benchmark must not
+    spend its time (and the reader's) on a build.
+    """
+    from harness.errors import ImageNotFound
+    from harness.sandbox.engine import docker_client
+    from harness.sandbox.images import known_images, recorded_build_seconds, resolve_image
+
+    if starts < 1:
+        raise ValueError("starts must be at least 1")
+    builds = recorded_build_seconds()
+    figures = []
+    for name in names or list(known_images()):
+        try:
+            tag = resolve_image(name)
+        except ImageNotFound:
+            continue
+        times = []
+        for _ in range(starts):
+            with start_sandbox(name, labels=dict(LABELS)) as box:
+                times.append(box.start_seconds)
+        size = int(docker_client().images.get(tag).attrs.get("Size") or 0)
+        figures.append(ImageFigures(name, tag, size, builds.get(tag), tuple(times)))
+    return figures
+
+
+def render_images(figures: list[ImageFigures]) -> str:
+    """One line per image: size, build time, start p50/p95 (n)."""
+    lines = ["images (start: fresh container -> first screenshot):",
+             f"  {'image':<10} {'size':>9} {'build':>9} {'n':>4} {'start p50':>11} {'start p95':>11}  tag"]
+    for f in figures:
+        s = percentiles(f.start)
+        build = f"{f.build_seconds:7.0f} s" if f.build_seconds is not None else "        -"
+        lines.append(f"  {f.name:<10} {f.size_bytes / 1e9:7.2f} GB {build} {s.n:>4} {_ms(s.p50)} {_ms(s.p95)}"
+                     f"  {f.tag}")
+    if any(f.build_seconds is None for f in figures):
+        lines.append("  build '-': not built by `deskbench images build` on this machine since build times are kept")
+    return "\n".join(lines)

@@ -91,13 +91,17 @@ def run(
     network: Annotated[bool, typer.Option(help="run tasks that need the network: the host fetches their files into "
                                                "the cache first, and each desktop may reach exactly the hosts of "
                                                "the pages its task opens, through the egress proxy")] = False,
+    screen: Annotated[str | None, typer.Option(help="WIDTHxHEIGHT of every desktop; default 1920x1080 for an "
+                                                    "OSWorld index file (as OSWorld runs it), else 1280x800")] = None,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
     from harness.runner.run import RunConfig, RunPlan, check_run, default_run_dir, execute_run
     from harness.store.run_folder import RunFolder
     from harness.tasks.loader import load_tasks
+    from harness.tasks.screen import parse_screen, suite_screen
 
+    size = parse_screen(screen) if screen is not None else suite_screen(suite)
     options = dict(parse_option(text) for text in agent_option or [])
     if model is not None:
         options["model"] = model
@@ -106,7 +110,7 @@ def run(
     config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
                        sweep=_sweep(sweep), retries=retries, model_calls=model_calls, seed=seed,
                        screenshots=screenshots, policy=policy, confirm=_confirmer(confirm),
-                       allow_hosts=tuple(allow_host or ()), network=network)
+                       allow_hosts=tuple(allow_host or ()), screen=size, network=network)
     if network:
         from harness.tasks.fetch import MirrorMap
 
@@ -262,11 +266,16 @@ def tasks_list(path: Annotated[Path, typer.Argument()] = default_suite()) -> Non
 def bench_env(
     samples: Annotated[int, typer.Option(min=3, help="samples per measurement")] = 20,
     starts: Annotated[int, typer.Option(min=1, help="container starts to time")] = 10,
+    image_starts: Annotated[int, typer.Option(min=0, help="starts to time per image (size, build time, start "
+                                                          "p50 of every built image); 0: skip")] = 5,
 ) -> None:
-    """Time container start, guest action+screenshot, and docker-exec action+screenshot, side by side."""
-    from harness.bench.env_latency import measure, render
+    """Time container start, guest action+screenshot, and docker-exec action+screenshot, side by side;
+    then each built image's size, build time and start time."""
+    from harness.bench.env_latency import measure, measure_images, render, render_images
 
     out.print(render(measure(samples=samples, starts=starts)), highlight=False)
+    if image_starts:
+        out.print(render_images(measure_images(starts=image_starts)), highlight=False)
 
 
 @bench_app.command("throughput")

@@ -13,6 +13,7 @@ from harness.runner.run import OnResult, RunConfig, default_run_dir, execute_run
 from harness.store.records import Sweep
 from harness.store.run_folder import RunFolder, load_results
 from harness.tasks.loader import load_tasks
+from harness.tasks.screen import suite_screen
 from harness.tasks.suites import BUILT_IN_SUITE
 
 DEFAULT_RESULTS = Path("results")
@@ -22,11 +23,12 @@ def run_suite(suite: Path | str = BUILT_IN_SUITE, agent: str = "oracle", model: 
               budgets: Sequence[int] = (15,), repeats: int = 1, parallel: int = 2, timeout: float = 900.0,
               run_dir: Path | str | None = None, sweep: Sweep = "independent", retries: int = 2,
               model_calls: int | None = None, seed: int = 0, screenshots: bool = True,
-              agent_options: Mapping[str, str] | None = None,
+              agent_options: Mapping[str, str] | None = None, screen: tuple[int, int] | None = None,
               executor: Executor | None = None, on_result: OnResult | None = None) -> pd.DataFrame:
     """Run (or resume, when ``run_dir`` exists) a suite; one row per episode, its last attempt counted.
 
-    ``frame.attrs["run_dir"]`` says where the run folder is.
+    ``frame.attrs["run_dir"]`` says where the run folder is.  ``screen`` defaults to the suite's
+    (1920x1080 for an OSWorld index file, else 1280x800).
     """
     options = dict(agent_options or {})
     if model is not None:
@@ -35,7 +37,7 @@ def run_suite(suite: Path | str = BUILT_IN_SUITE, agent: str = "oracle", model: 
     folder = RunFolder(run_dir or default_run_dir(DEFAULT_RESULTS, f"{agent}-{model}" if model else agent))
     config = RunConfig(agent=spec, budgets=tuple(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
                        sweep=sweep, retries=retries, model_calls=model_calls, seed=seed,
-                       screenshots=screenshots)
+                       screenshots=screenshots, screen=screen or suite_screen(suite))
     execute_run(load_tasks(suite), config, folder, on_result=on_result, executor=executor)
     frame = load_results(folder.path)
     frame.attrs["run_dir"] = str(folder.path)

@@ -55,7 +55,7 @@ from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome,
 from harness.store.trajectory import TrajectoryWriter, episode_folder
 from harness.tasks.compat import TaskCompat, assess
 from harness.tasks.fetch import InputsUnavailable, prepare_inputs
-from harness.tasks.images import image_for_task
+from harness.tasks.images import image_for_task, runs_privileged
 from harness.tasks.resources import page_address, page_hosts, remote_files
 from harness.tasks.schema import Task
 from harness.tools.result import ToolResult
@@ -146,7 +146,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
             labels["deskbench.folder"] = str(options.trajectories.resolve())
         egress = _egress_policy(task, options)
         with start_sandbox(image_for_task(task, options.image), labels=labels, screen=options.screen,
-                           limits=options.limits, egress=egress) as box:
+                           limits=options.limits, egress=egress, privileged_user=runs_privileged(task)) as box:
             try:
                 record.image = box.image
                 timings.env_start = box.start_seconds

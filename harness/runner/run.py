@@ -45,7 +45,7 @@ from harness.store.manifest import (
 )
 from harness.store.records import EpisodeResult, Sweep
 from harness.store.run_folder import RunFolder, RunFolderError
-from harness.tasks.images import image_for_task
+from harness.tasks.images import image_for_task, runs_privileged
 from harness.tasks.schema import Task
 
 OnResult = Callable[[EpisodeResult], None]
@@ -348,6 +348,9 @@ def run_manifest(tasks: Sequence[Task], config: RunConfig, fallback: dict[str, s
         "limits": asdict(config.limits), "network": config.network,
         "policy": policy_digest(config.policy), "allow_hosts": list(EgressPolicy.of(config.allow_hosts).hosts),
     }
+    privileged = sorted(t.key for t in tasks if runs_privileged(t))
+    if privileged:  # the tasks whose desktop user may sudo (absent when none: older manifests still resume)
+        identity["privileged_user"] = privileged
     settings = {"parallel": config.parallel, "model_calls": config.model_calls, "retries": config.retries,
                 "screenshots": config.screenshots}
     return RunManifest(deskbench_version=deskbench_version(), identity=identity, settings=settings,

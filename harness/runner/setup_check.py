@@ -18,7 +18,7 @@ from pathlib import Path
 from harness.errors import DeskbenchError
 from harness.sandbox import start_sandbox
 from harness.setup import SetupContext, run_steps
-from harness.tasks.images import image_for_task
+from harness.tasks.images import image_for_task, runs_privileged
 from harness.tasks.schema import Task
 
 SETUP_CHECK_RUN = "setup-check"
@@ -44,7 +44,8 @@ def check_setup(task: Task, run_id: str = SETUP_CHECK_RUN) -> SetupOutcome:
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="deskbench-setup-") as cache, \
-                start_sandbox(image, labels={"deskbench.run": run_id, "deskbench.episode": task.key}) as box:
+                start_sandbox(image, labels={"deskbench.run": run_id, "deskbench.episode": task.key},
+                              privileged_user=runs_privileged(task)) as box:
             run_steps(SetupContext(box.guest, task, Path(cache)), task.config)
     except DeskbenchError as exc:
         return SetupOutcome(task.key, image, time.monotonic() - started, str(exc))

@@ -9,6 +9,12 @@ build with nothing changed finds its tag and does nothing.
 The base is ``debian:bookworm`` when the engine has it or can pull it; with no
 registry in reach it is bootstrapped with debootstrap from the host's apt
 mirror and imported (``deskbench/base:bookworm``).
+
+A Dockerfile that declares ``ARG DESKBENCH_EXTRA_CA`` gets the certificate
+authorities the host added to its own trust store (on a machine whose HTTPS
+goes through an inspecting proxy, the npm registry is reached only with them).
+How long each build took is kept beside the cache (``image-builds.json``) for
+``deskbench bench env``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +41,8 @@ REPO = "deskbench"
 OFFICIAL_BASE = "debian:bookworm"
 BOOTSTRAPPED_BASE = f"{REPO}/base:bookworm"
 PULL_TIMEOUT_S = 60.0
+EXTRA_CA_ARG = "DESKBENCH_EXTRA_CA"
+HOST_EXTRA_CA_DIR = Path("/usr/local/share/ca-certificates")  # where Debian keeps locally added authorities
 Log = Callable[[str], None]
 
 
@@ -228,16 +237,61 @@ def build_image(name: str, log: Log | None = None) -> tuple[str, bool]:
     parent_ref = base_image() if spec.parent == "base" else resolve_image(spec.parent)
     if log:
         log(f"{name}: building {tag} on {parent_ref}")
+    started = time.monotonic()
     _docker_build(spec, tag, parent_ref, log)
+    record_build_seconds(tag, time.monotonic() - started)
     docker_client().images.get(tag).tag(spec.repository, "latest")
     return tag, True
+
+
+def build_times_file() -> Path:
+    """``$XDG_CACHE_HOME/deskbench/image-builds.json`` (``~/.cache`` by default): seconds per built tag."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "deskbench" / "image-builds.json"
+
+
+def recorded_build_seconds() -> dict[str, float]:
+    """How long each tag built here took (tags built elsewhere, or before this was kept, are absent)."""
+    try:
+        data = json.loads(build_times_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))} if isinstance(data, dict) else {}
+
+
+def record_build_seconds(tag: str, seconds: float) -> None:
+    """Keep a build's duration; a file that cannot be written costs the figure, never the build."""
+    times = recorded_build_seconds()
+    times[tag] = round(seconds, 1)
+    path = build_times_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(times, indent=1, sort_keys=True))
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def host_extra_ca() -> str:
+    """The PEM text of the certificate authorities the host added locally (empty when it added none)."""
+    files = sorted(HOST_EXTRA_CA_DIR.rglob("*.crt")) if HOST_EXTRA_CA_DIR.is_dir() else []
+    return "\n".join(f.read_text(errors="replace").strip() for f in files if f.is_file())
+
+
+def build_args(spec: ImageSpec, parent_ref: str) -> dict[str, str]:
+    """``BASE``, and the host's added authorities for a Dockerfile that asks for them."""
+    args = {"BASE": parent_ref}
+    if re.search(rf"^\s*ARG\s+{EXTRA_CA_ARG}\b", (spec.folder / "Dockerfile").read_text(), re.M):
+        args[EXTRA_CA_ARG] = host_extra_ca()
+    return args
 
 
 def _docker_build(spec: ImageSpec, tag: str, parent_ref: str, log: Log | None) -> None:
     lines: list[str] = []
     try:
         stream = docker_client().api.build(
-            path=str(spec.folder), tag=tag, buildargs={"BASE": parent_ref}, rm=True, forcerm=True,
+            path=str(spec.folder), tag=tag, buildargs=build_args(spec, parent_ref), rm=True, forcerm=True,
             decode=True, labels={"deskbench.image": spec.name})
         for chunk in stream:
             if "error" in chunk:

@@ -21,8 +21,9 @@ from harness.tasks.schema import Getter, SetupStep, Task
 ACCOUNT_STEPS = {"googledrive", "login"}
 ACCOUNT_GETTERS = {"googledrive_file"}
 URL_FIELDS = ("url", "urls_to_open", "path")
-# Programs a setup command needs that no image has, found by what the command mentions: the desktop user has
-# no root, by design (see tasks/core/os), and the desktop is openbox, not GNOME Shell.
+# Programs a setup command needs, found by what the command mentions, unless the task's image declares them:
+# only the osworld image has sudo (for the tasks that opt into OSWorld's user model; everywhere else the desktop
+# user has no root, by design: see tasks/core/os), and the desktop is openbox, not GNOME Shell.
 COMMAND_NEEDS: dict[str, re.Pattern[str]] = {
     "sudo": re.compile(r"\bsudo\b"),
     "gnome-shell": re.compile(r"\borg\.gnome\.shell\b"),
@@ -131,7 +132,8 @@ def _program_needs(task: Task, programs: frozenset[str] | None) -> list[str]:
                 missing.append(f"program:{name}")
         elif s.type in ("execute", "command"):
             text = _command_text(s.parameters)
-            missing.extend(f"program:{name}" for name, pattern in COMMAND_NEEDS.items() if pattern.search(text))
+            missing.extend(f"program:{name}" for name, pattern in COMMAND_NEEDS.items()
+                           if pattern.search(text) and (programs is None or name not in programs))
     return missing
 
 

@@ -110,6 +110,8 @@ class Task(_Open):
     safety: Safety | None = None
     # Hosts the desktop may reach through the egress proxy, when the run opts in (--allow-host or --network).
     allow_hosts: list[str] | None = None
+    # OSWorld's user model: the desktop user may sudo (password "password"); None: only if the task's steps call sudo.
+    privileged_user: bool | None = None
     # Where the task came from on disk; not part of the file.
     path: Path | None = Field(default=None, exclude=True)
 
