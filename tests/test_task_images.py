@@ -11,8 +11,9 @@ from harness.tasks import Task, load_tasks
 from harness.tasks.images import image_for_task, normalize_app, task_apps
 
 REPO = Path(__file__).resolve().parents[1]
-OSWORLD_INDEX = Path("/work/shared/osworld/test_all.json")
+OSWORLD_INDEX = REPO.parent / "shared" / "osworld" / "test_all.json"
 OFFICE_DOMAINS = {"chrome", "libreoffice_calc", "libreoffice_impress", "libreoffice_writer", "multi_apps"}
+OSWORLD_DOMAINS = {"gimp", "thunderbird", "vlc", "vs_code"}
 
 
 def _task(**fields: object) -> Task:
@@ -41,7 +42,10 @@ def test_explicit_image_wins() -> None:
     ({"related_apps": ["browser"]}, "office"),
     ({"related_apps": ["os", "pdf"]}, "office"),
     ({"related_apps": [], "domain": "multi_apps"}, "office"),
-    ({"related_apps": ["gimp", "os"]}, "desktop"),
+    ({"related_apps": ["gimp", "os"]}, "osworld"),
+    ({"related_apps": ["chrome"], "config": [{"type": "launch", "parameters": {"command": ["code"]}}]}, "osworld"),
+    ({"related_apps": ["os"], "config": [{"type": "execute", "parameters": {"command": "echo password | sudo -S ls"}}]},
+     "osworld"),
     ({"related_apps": ["terminal"], "domain": "terminal"}, "desktop"),
     ({"related_apps": []}, "desktop"),
 ])
@@ -50,21 +54,27 @@ def test_apps_decide_the_image(fields: dict[str, object], image: str) -> None:
 
 
 @pytest.mark.skipif(not OSWORLD_INDEX.is_file(), reason="the OSWorld example files are not on this machine")
-def test_osworld_tasks_get_office_exactly_when_they_use_office_apps() -> None:
+def test_osworld_tasks_get_the_lightest_image_with_their_apps() -> None:
     tasks = load_tasks(OSWORLD_INDEX)
     assert len(tasks) == 369
     by_domain: dict[str, set[str]] = collections.defaultdict(set)
     for task in tasks:
         by_domain[str(task.domain)].add(image_for_task(task))
-    for domain, images in by_domain.items():
-        assert images == ({"office"} if domain in OFFICE_DOMAINS else {"desktop"}), domain
-    # Every spelling of LibreOffice and Chrome in related_apps was recognized, wherever it appears.
+    for domain in OSWORLD_DOMAINS:
+        assert by_domain[domain] == {"osworld"}, domain
+    for domain in OFFICE_DOMAINS - {"chrome", "multi_apps"}:
+        assert by_domain[domain] == {"office"}, domain
+    # Every spelling of LibreOffice and Chrome in related_apps was recognized, wherever it appears; a task that
+    # also needs an app only osworld has (or sudo) gets osworld, which has office's apps too.
     office_apps = {"libreoffice_calc", "libreoffice_writer", "libreoffice_impress", "libreoffice", "chrome"}
+    osworld_apps = {"gimp", "vlc", "thunderbird", "nautilus", "vscode", "sudo"}
     for task in tasks:
-        if task_apps(task) & office_apps:
-            assert image_for_task(task) == "office", task.key
+        apps = task_apps(task)
+        expected = "osworld" if apps & osworld_apps else "office" if apps & office_apps else None
+        if expected:
+            assert image_for_task(task) == expected, task.key
     counts = collections.Counter(image_for_task(t) for t in tasks)
-    assert counts == {"office": 264, "desktop": 105}
+    assert counts == {"office": 214, "osworld": 134, "desktop": 21}
 
 
 def test_smoke_tasks_run_on_the_desktop_image() -> None:
