@@ -22,7 +22,8 @@ GOLD = REPO / "tasks" / "osworld-gold"
 INDEX = GOLD / "osworld" / "offline.json"
 SOLUTIONS = GOLD / "solutions"
 # One or two per domain and per kind of proof: browser prefs edited with the browser closed, the active tab
-# over DevTools, LibreOffice's user registry, an accessibility-tree check, a rename in a root-made folder,
+# over DevTools, LibreOffice's user registry, an accessibility-tree check, a rename in a root-made folder, GNOME's
+# dconf settings,
 # VS Code's settings and keybindings, and an infeasible task (the answer is FAIL).
 SUBSET = (
     "chrome/030eeff7-b492-4218-b312-701ec99ee0cc",
@@ -31,6 +32,7 @@ SUBSET = (
     "libreoffice_impress/2cd43775-7085-45d8-89fa-9e35c0a915cf",
     "libreoffice_impress/ef9d12bd-bcee-4ba0-a40e-918400f43ddf",
     "os/e0df059f-28a6-4169-924f-b9623e7184cc",
+    "os/bedcedc4-4d72-425e-ad62-21960b11fe0d",  # gsettings read by the checker user: the desktop user's dconf
     "vs_code/930fdb3b-11a8-46fe-9bac-577332e2640e",
     "vs_code/982d12a5-beab-424f-8d38-d2a48429e511",
     "gimp/fbb548ca-c2a6-4601-9204-e39a2efc507b",
