@@ -14,12 +14,17 @@ disk and the episode's folders are untouched.
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
 import resource
 import shutil
+import socketserver
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +35,7 @@ from harness.checkers import limits
 from harness.runner import EpisodeOptions, EpisodeSpec, run_episode
 from harness.sandbox.container import start_sandbox
 from harness.sandbox.gc import leftover_containers
+from harness.sandbox.guest import GUEST_UID, GuestClient, GuestLost, IntegrityError
 from harness.store.records import EpisodeResult
 from harness.tasks import load_tasks
 from harness.tasks.schema import Task
@@ -240,3 +246,78 @@ def test_the_forgery_works_on_a_desktop_user_checker_and_not_on_the_guests(deskt
             as_user = box.guest.run(["/bin/bash", "-lc", checker], timeout=30).stdout.strip()
             as_guest = box.guest.run(checker, timeout=30, as_guest=True).stdout.strip()
             assert (as_user, as_guest) == ("3", "0"), checker
+
+
+# ------------------------------------------------------------------ the host's side of the channel (no desktop needed)
+
+
+class _OneAnswer(http.server.BaseHTTPRequestHandler):
+    """Answers one request, then drops the connection: what a killed or replaced guest looks like."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        body = json.dumps({"ok": True}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+        pass
+
+
+@contextmanager
+def _unix_server(path: Path) -> Iterator[list[int]]:
+    """A one-answer-per-connection server on ``path``; yields the list it appends each connection to."""
+    accepted: list[int] = []
+
+    class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+        daemon_threads = True
+
+        def verify_request(self, request: object, client_address: object) -> bool:
+            accepted.append(1)
+            return True
+
+    server = Server(str(path), _OneAnswer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield accepted
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_host_connects_only_to_a_socket_owned_by_the_guest(tmp_path: Path) -> None:
+    path = tmp_path / "guest.sock"
+    with pytest.raises(GuestLost):  # nothing there
+        GuestClient(str(path), owner=GUEST_UID).health()
+    path.write_text("not a socket")
+    with pytest.raises(IntegrityError, match="not the guest's socket"):
+        GuestClient(str(path), owner=GUEST_UID).health()
+    path.unlink()
+    with _unix_server(tmp_path / "real.sock") as accepted:
+        path.symlink_to(tmp_path / "real.sock")  # a link to a live socket is never followed
+        with pytest.raises(IntegrityError, match="not the guest's socket"):
+            GuestClient(str(path), owner=GUEST_UID).health()
+        path.unlink()
+        os.link(tmp_path / "real.sock", path)  # a socket of the wrong owner (the test's own user)
+        with pytest.raises(IntegrityError, match=f"owned by uid {os.getuid()}"):
+            GuestClient(str(path), owner=GUEST_UID).health()
+        assert accepted == [], "not one connection was made"
+        assert GuestClient(str(path), owner=os.getuid()).health() == {"ok": True}  # the control: the owner's
+
+
+def test_a_sealed_client_reports_a_lost_guest_instead_of_redialling(tmp_path: Path) -> None:
+    with _unix_server(tmp_path / "g.sock") as accepted:
+        fresh = GuestClient(str(tmp_path / "g.sock"), owner=os.getuid())
+        fresh.health()
+        fresh.health()  # before start-up is over, a dropped keep-alive connection is dialled again
+        assert len(accepted) == 2
+        sealed = GuestClient(str(tmp_path / "g.sock"), owner=os.getuid())
+        sealed.health()
+        sealed.seal()
+        with pytest.raises(GuestLost, match="connection lost"):
+            sealed.health()
+        assert len(accepted) == 3, "the sealed client did not dial again"
