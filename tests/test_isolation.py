@@ -301,7 +301,7 @@ def test_guest_socket_folder_is_private_to_each_episode(box: Sandbox, desktop_im
         assert folders[0] != folders[1]
         for sandbox in (box, other):
             info = sandbox.folder.stat()
-            assert stat.S_IMODE(info.st_mode) == (0o700 if os.geteuid() == 0 else 0o777)
+            assert stat.S_IMODE(info.st_mode) == (0o700 if os.geteuid() == 0 else 0o1777)
             if os.geteuid() == 0:  # the guest's: the desktop user cannot enter it, rename or replace the socket
                 assert (info.st_uid, info.st_gid) == (GUEST_UID, GUEST_UID)
                 assert sandbox.guest.run(f"ls -A {GUEST_MOUNT}").exit_code != 0

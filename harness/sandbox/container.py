@@ -95,8 +95,8 @@ def _private_folder() -> Path:
     if os.geteuid() == 0:
         os.chown(folder, GUEST_UID, GUEST_UID)
         folder.chmod(0o700)
-    else:  # an unprivileged host cannot hand the folder to uid 1000; the socket is still in a fresh random folder
-        folder.chmod(0o777)
+    else:  # an unprivileged host cannot give the folder away: anyone may create in it, only owners remove (sticky)
+        folder.chmod(0o1777)
     return folder
 
 
@@ -173,8 +173,8 @@ def writable_mounts(limits: SandboxLimits) -> dict[str, str]:
 
 
 def _socket_owner() -> int | None:
-    """Whose the guest's socket must be: the guest's user when the host could give it the folder (as root)."""
-    return GUEST_UID if os.geteuid() == 0 else None
+    """Whose the guest's socket must be: the guest's user, whoever runs the host (the desktop cannot make one)."""
+    return GUEST_UID
 
 
 def _wait_ready(container: Container, guest: GuestClient, socket_path: Path, timeout: float) -> None:
