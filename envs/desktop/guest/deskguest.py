@@ -56,7 +56,7 @@ X_LOCK = threading.Lock()
 CHILDREN: list[subprocess.Popen[bytes]] = []
 #: the most a file read may return unless the host asks for less; command output is cut at MAX_OUTPUT
 MAX_FILE = 256 * 1024 * 1024
-MAX_OUTPUT = 16 * 1024 * 1024
+MAX_OUTPUT = 4 * 1024 * 1024  # as JSON (escapes: up to 6x), both streams stay under the host's 64 MiB cap
 #: how many times the guest had to free the process table from the desktop user's processes
 RECLAIMED = {"count": 0}
 
