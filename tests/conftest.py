@@ -30,6 +30,15 @@ def office_image() -> str:
     return tag
 
 
+@pytest.fixture(scope="session")
+def osworld_image() -> str:
+    """The built osworld image's tag (GIMP, VLC, Thunderbird, Nautilus, VS Code; built now if its content changed)."""
+    from harness.sandbox.images import build_image
+
+    tag, _ = build_image("osworld")
+    return tag
+
+
 TEST_RUN_PREFIX = "pytest-"
 
 
@@ -58,7 +67,7 @@ def report_runs(tmp_path_factory: pytest.TempPathFactory, desktop_image: str) ->
     return make_report_runs(tmp_path_factory.mktemp("report-runs"))
 
 
-DOCKER_FIXTURES = frozenset({"desktop_image", "office_image", "no_leftovers", "report_runs"})
+DOCKER_FIXTURES = frozenset({"desktop_image", "office_image", "osworld_image", "no_leftovers", "report_runs"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

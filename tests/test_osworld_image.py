@@ -87,14 +87,6 @@ def test_no_osworld_task_lacks_a_program_but_gnome_shell() -> None:
 # ---------------------------------------------------------------- in containers of the osworld image
 
 
-@pytest.fixture(scope="module")
-def osworld_image() -> str:
-    from harness.sandbox.images import build_image
-
-    tag, _ = build_image("osworld")
-    return tag
-
-
 @pytest.fixture
 def mine_removed() -> Iterator[None]:
     """Fail the test if a container of this module's run is left (other runs' containers are not its business)."""

@@ -46,9 +46,16 @@ def test_pyautogui_snippets_from_task_files_drive_the_desktop(desktop_image: str
 
 
 @pytest.mark.skipif(not OSWORLD.is_dir(), reason="shared/osworld is beside the project")
-def test_every_offline_osworld_setup_runs(desktop_image: str, office_image: str, no_leftovers: None) -> None:
+def test_every_offline_osworld_setup_runs(desktop_image: str, office_image: str, osworld_image: str,
+                                         no_leftovers: None) -> None:
     tasks = load_tasks(OSWORLD / "test_all.json")
     offline = [t for t, c in zip(tasks, assess_all(tasks), strict=True) if c.offline]
     assert len(offline) >= 30  # the report must not call everything unsupported to pass this
-    failed = [(o.key, o.error) for o in check_setups(offline, parallel=2, run_id=RUN) if not o.ok]
-    assert failed == []
+    failed = {o.key: o.error for o in check_setups(offline, parallel=2, run_id=RUN) if not o.ok}
+    assert set(failed) == set(BROKEN_SETUPS), failed
+
+
+# OSWorld setups that fail in OSWorld's own VM too (OSWorld ignores an execute step's exit code; deskbench does not).
+BROKEN_SETUPS = {
+    "os/a462a795-fdc7-4b23-b689-e8b6df786b78": "`sudo su - charles`: there is no user charles",
+}

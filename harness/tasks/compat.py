@@ -28,7 +28,9 @@ COMMAND_NEEDS: dict[str, re.Pattern[str]] = {
     "sudo": re.compile(r"\bsudo\b"),
     "gnome-shell": re.compile(r"\borg\.gnome\.shell\b"),
 }
-NETWORK_COMMAND = re.compile(r"https?://(?!localhost|127\.0\.0\.1)|\bapt(-get)? install\b|\bpip3? install\b|\bgit clone\b")
+# "code --install-extension NAME" asks the marketplace; a local .vsix file installs offline.
+NETWORK_COMMAND = re.compile(r"https?://(?!localhost|127\.0\.0\.1)|\bapt(-get)? install\b|\bpip3? install\b|\bgit clone\b"
+                             r"|\bcode\s+--install-extension\s+(?!\S*\.vsix\b)")
 
 Need = Literal["network", "account"]
 
