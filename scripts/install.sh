@@ -20,4 +20,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# OSWorld's reference checkers for the differential test (tests/differential): the package alone, pinned, without
+# its dependency tree (torch, OpenCV, easyocr...), which the compared metrics do not use.
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps 'desktop-env==1.0.2'
 echo "install: deskbench $(.venv/bin/python -c 'import harness; print(harness.__version__)') in .venv" >&2

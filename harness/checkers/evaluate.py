@@ -14,6 +14,7 @@ from typing import Any
 from harness.checkers.context import EvalContext
 from harness.checkers.limits import run_metric
 from harness.checkers.registry import get_getter, get_metric
+from harness.checkers.semantics import DEFAULT, Semantics, bound, scoring_under
 from harness.errors import CheckerError, DeskbenchError, GuestError
 from harness.sandbox.guest import UnscorableOutput
 from harness.tasks.schema import Evaluator, Getter
@@ -64,7 +65,7 @@ def _fetch(ctx: EvalContext, spec: Getter | None) -> Any:
 def _apply(name: str, result: Any, expected: Any, options: dict[str, Any] | None) -> float:
     fn = get_metric(name)
     try:
-        score = run_metric(fn, result, expected, options or {})  # memory, CPU and time limits (limits.py)
+        score = run_metric(bound(fn), result, expected, options or {})  # memory, CPU and time limits (limits.py)
     except CheckerError:
         raise
     except TypeError as exc:
@@ -76,8 +77,20 @@ def _apply(name: str, result: Any, expected: Any, options: dict[str, Any] | None
     return float(score)
 
 
+def score_metric(name: str, result: Any, expected: Any, options: dict[str, Any] | None,
+                 semantics: Semantics = DEFAULT) -> float:
+    """One metric on values already fetched, under ``semantics`` (the differential test's entry point)."""
+    with scoring_under(semantics):
+        return _apply(name, result, expected, options)
+
+
 def evaluate(evaluator: Evaluator, ctx: EvalContext) -> Verdict:
     """Score the current desktop state for ``evaluator``; CheckerError when it cannot be scored."""
+    with scoring_under(ctx.semantics):
+        return _evaluate(evaluator, ctx)
+
+
+def _evaluate(evaluator: Evaluator, ctx: EvalContext) -> Verdict:
     if evaluator.is_infeasible:
         return Verdict(float(ctx.last_control == "FAIL"), note="infeasible: scores 1 only when the agent said FAIL")
     if ctx.last_control == "FAIL":

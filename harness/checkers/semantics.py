@@ -1,0 +1,81 @@
+"""Which checker semantics score an episode: ``osworld`` (the reference's, quirks included) or ``strict``.
+
+``osworld`` scores every case as OSWorld's published checkers do, so numbers
+compare with published ones.  ``strict`` applies deskbench's corrections,
+each a named ``Deviation`` listed here once; a metric asks
+``corrects("<id>")`` at the one place where its behaviour differs.  The
+semantics in force is set by ``evaluate`` from the checker context (a
+context variable, so metric signatures stay OSWorld's).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+Semantics = Literal["osworld", "strict"]
+SEMANTICS: tuple[str, ...] = get_args(Semantics)
+DEFAULT: Semantics = "osworld"
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One correction ``strict`` makes to the reference's behaviour."""
+
+    id: str
+    metric: str
+    reason: str
+    tasks: tuple[str, ...]
+    test: str
+
+
+DEVIATIONS: dict[str, Deviation] = {}
+
+
+def _deviation(id: str, metric: str, reason: str, tasks: tuple[str, ...], test: str) -> None:
+    DEVIATIONS[id] = Deviation(id, metric, reason, tasks, test)
+
+
+_current: ContextVar[Semantics] = ContextVar("deskbench_checker_semantics", default=DEFAULT)
+
+
+def parse_semantics(value: str) -> Semantics:
+    """The semantics named ``value``; ValueError naming the choices otherwise."""
+    if value not in SEMANTICS:
+        raise ValueError(f"checker semantics {value!r}: choose one of {', '.join(SEMANTICS)}")
+    return value  # type: ignore[return-value]
+
+
+def current() -> Semantics:
+    return _current.get()
+
+
+def corrects(deviation: str) -> bool:
+    """True when the metric should apply deviation ``deviation`` (only under ``strict``)."""
+    if deviation not in DEVIATIONS:
+        raise KeyError(f"unknown checker deviation {deviation!r}")
+    return _current.get() == "strict"
+
+
+@contextmanager
+def scoring_under(semantics: Semantics) -> Iterator[None]:
+    """Score everything inside under ``semantics``."""
+    token = _current.set(semantics)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _call_under(semantics: Semantics, fn: Callable[..., Any], result: Any, expected: Any, **options: Any) -> Any:
+    with scoring_under(semantics):
+        return fn(result, expected, **options)
+
+
+def bound(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` carrying the semantics now in force: it holds in the metric server's process too (a picklable call)."""
+    return functools.partial(_call_under, _current.get(), fn)
