@@ -146,6 +146,12 @@ for base in sys.argv[1:]:
 '''
 
 
+class FifoForACommand(BashAttack):
+    """The result a checker's command reads (``tr < errors.txt``) is a FIFO: the command would wait forever."""
+
+    commands = (f"rm -f {ERRORS}; mkfifo {ERRORS}",)
+
+
 class DeepTree(BashAttack):
     """A 1,500-deep folder tree wherever the host might clean up (home, /tmp, the socket folder)."""
 

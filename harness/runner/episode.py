@@ -483,7 +483,7 @@ def _score(box: Sandbox, task: Task, last_control: Control | None, cache: Path, 
         run_steps(SetupContext(box.guest, task, cache), task.evaluator.postconfig, where="evaluator.postconfig")
     except SetupError as exc:
         raise CheckerError(str(exc)) from None
-    with box.guest.checkers(), metric_deadline(deadline):
+    with box.guest.checkers(deadline), metric_deadline(deadline):
         return evaluate(task.evaluator, EvalContext(box.guest, task, cache, last_control))
 
 

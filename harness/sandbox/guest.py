@@ -22,6 +22,7 @@ import socket
 import stat
 import struct
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -158,7 +159,8 @@ class GuestClient:
         self.timeout = timeout
         self.owner = owner  # the uid the socket and its server must have (None: not checked)
         self.sealed = False  # the desktop is up: a lost connection is an event, not re-dialled
-        self.checking = False  # commands run as the guest's own user unless a caller says otherwise
+        self.checking = False  # commands run as the checkers' user unless a caller says otherwise
+        self._deadline: float | None = None  # inside checkers(): no command runs past it (time.monotonic())
         self._conn: _UnixConnection | None = None
         self._lock = threading.Lock()
 
@@ -167,13 +169,15 @@ class GuestClient:
         self.sealed = True
 
     @contextmanager
-    def checkers(self) -> Iterator[GuestClient]:
-        """Within: ``run``/``spawn`` run as the checkers' user by default (checkers read the final state)."""
-        before, self.checking = self.checking, True
+    def checkers(self, deadline: float | None = None) -> Iterator[GuestClient]:
+        """Within: ``run``/``spawn`` run as the checkers' user by default (checkers read the final state), and
+        no command's timeout reaches past ``deadline`` (a ``time.monotonic()`` value: the episode's limit)."""
+        before = self.checking, self._deadline
+        self.checking, self._deadline = True, deadline
         try:
             yield self
         finally:
-            self.checking = before
+            self.checking, self._deadline = before
 
     # -- transport
     def _request(self, method: str, path: str, body: bytes | None = None, *, query: dict[str, Any] | None = None,
@@ -265,6 +269,8 @@ class GuestClient:
         ``checkers()``) as the checkers' user with that environment and the
         right to read any file, so it sees the final state as it is.
         """
+        if self.checking and self._deadline is not None:
+            timeout = max(1.0, min(timeout, self._deadline - time.monotonic()))
         payload: dict[str, Any] = {"cmd": cmd, "timeout": timeout, "cwd": cwd, "env": env, "stdin": stdin,
                                    "as": self._identity(as_guest)}
         if shell is not None:
