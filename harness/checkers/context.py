@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.checkers.semantics import DEFAULT, Semantics
+from harness.checkers.semantics import Semantics
 from harness.sandbox.guest import GuestClient
 from harness.tasks.schema import Task
 
@@ -16,4 +16,4 @@ class EvalContext:
     task: Task
     cache_dir: Path
     last_control: str | None = None  # "DONE" / "FAIL" / None: how the agent ended, for ``infeasible``
-    semantics: Semantics = DEFAULT  # which checker semantics score this episode (see harness.checkers.semantics)
+    semantics: Semantics | None = None  # checker semantics for this evaluation; None: the one in force (the run's)

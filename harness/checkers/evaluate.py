@@ -14,7 +14,7 @@ from typing import Any
 from harness.checkers.context import EvalContext
 from harness.checkers.limits import run_metric
 from harness.checkers.registry import get_getter, get_metric
-from harness.checkers.semantics import DEFAULT, Semantics, bound, scoring_under
+from harness.checkers.semantics import DEFAULT, Semantics, bound, current, scoring_under
 from harness.errors import CheckerError, DeskbenchError, GuestError
 from harness.sandbox.guest import UnscorableOutput
 from harness.tasks.schema import Evaluator, Getter
@@ -86,7 +86,7 @@ def score_metric(name: str, result: Any, expected: Any, options: dict[str, Any] 
 
 def evaluate(evaluator: Evaluator, ctx: EvalContext) -> Verdict:
     """Score the current desktop state for ``evaluator``; CheckerError when it cannot be scored."""
-    with scoring_under(ctx.semantics):
+    with scoring_under(ctx.semantics or current()):
         return _evaluate(evaluator, ctx)
 
 

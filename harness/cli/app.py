@@ -21,6 +21,7 @@ from harness.errors import ConfigError, DeskbenchError
 from harness.tasks.suites import BUILT_IN_SUITE, CORE_SUITE
 
 if TYPE_CHECKING:
+    from harness.checkers.semantics import Semantics
     from harness.runner.policy import Confirmer, Rule
     from harness.runner.progress import RunProgress
     from harness.store.records import Sweep
@@ -93,6 +94,9 @@ def run(
                                                "the pages its task opens, through the egress proxy")] = False,
     screen: Annotated[str | None, typer.Option(help="WIDTHxHEIGHT of every desktop; default 1920x1080 for an "
                                                     "OSWorld index file (as OSWorld runs it), else 1280x800")] = None,
+    checkers: Annotated[str, typer.Option(help="checker semantics: osworld (the reference checkers' scores, quirks "
+                                               "included) or strict (deskbench's named corrections, "
+                                               "docs/checker-semantics.md)")] = "osworld",
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
@@ -110,7 +114,8 @@ def run(
     config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
                        sweep=_sweep(sweep), retries=retries, model_calls=model_calls, seed=seed,
                        screenshots=screenshots, policy=policy, confirm=_confirmer(confirm),
-                       allow_hosts=tuple(allow_host or ()), screen=size, network=network)
+                       allow_hosts=tuple(allow_host or ()), screen=size, network=network,
+                       checkers=_checkers(checkers))
     if network:
         from harness.tasks.fetch import MirrorMap
 
@@ -160,6 +165,15 @@ def _confirmer(mode: str) -> Confirmer | None:
             return Confirm.ask(f"[bold]policy rule {rule.name!r}[/]: allow {action!r}?", console=err, default=False)
 
     return ask
+
+
+def _checkers(text: str) -> Semantics:
+    from harness.checkers.semantics import parse_semantics
+
+    try:
+        return parse_semantics(text)
+    except ValueError as exc:
+        raise ConfigError(f"--checkers: {exc}") from None
 
 
 def _sweep(text: str) -> Sweep:

@@ -54,6 +54,19 @@ def report(
 
     sections = report_sections(load_runs(runs), table)
     emit(sections, fmt, out)
+    for line in semantics_lines(runs):  # beside the tables, never inside a CSV on stdout
+        typer.echo(line, err=fmt is not Format.rich or out is not None)
+
+
+def semantics_lines(runs: list[Path]) -> list[str]:
+    """Which checker semantics scored each run (from its manifest; runs from before the flag: osworld)."""
+    from harness.store.manifest import read_manifest
+
+    lines = []
+    for run in runs:
+        manifest = read_manifest(run)
+        lines.append(f"{run}: scored under {manifest.checkers if manifest else 'osworld'} checker semantics")
+    return lines
 
 
 def compare(

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.agents.registry import make_agent, redact_spec
+from harness.checkers.semantics import Semantics, scoring_under
 from harness.errors import ConfigError, EngineUnavailable
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
 from harness.runner.executor import Executor, LocalExecutor
@@ -72,6 +73,7 @@ class RunConfig:
     confirm: Confirmer | None = None  # answers the policy's "ask" rules (a human at the terminal); None: refuse
     allow_hosts: tuple[str, ...] = ()  # hosts the desktops may reach through the egress proxy; (): no network
     engine_patience: float = ENGINE_PATIENCE  # seconds to wait for an engine that stopped answering, then give up
+    checkers: Semantics = "osworld"  # checker semantics: OSWorld's reference behaviour, or deskbench's strict fixes
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,9 @@ class _Worker:
             agent = ThrottledAgent(make_agent(self.config.agent), self.calls, self.stop)
             self.ran = True
             try:
-                main = run_episode(replace(job.spec, attempt=attempt), agent, self.options)
+                with scoring_under(self.config.checkers):  # every evaluate() of the episode uses it
+                    main = run_episode(replace(job.spec, attempt=attempt), agent, self.options)
+                main.checkers = self.config.checkers
             except RunStopped:
                 return  # abandoned mid-episode: not recorded, so a resume runs it again
             main.will_retry = main.status == "infra_error" and attempt < self.config.retries
@@ -351,10 +355,12 @@ def run_manifest(tasks: Sequence[Task], config: RunConfig, fallback: dict[str, s
     privileged = sorted(t.key for t in tasks if runs_privileged(t))
     if privileged:  # the tasks whose desktop user may sudo (absent when none: older manifests still resume)
         identity["privileged_user"] = privileged
+    if config.checkers != "osworld":  # absent for the default: older manifests still resume
+        identity["checkers"] = config.checkers
     settings = {"parallel": config.parallel, "model_calls": config.model_calls, "retries": config.retries,
                 "screenshots": config.screenshots}
     return RunManifest(deskbench_version=deskbench_version(), identity=identity, settings=settings,
-                       prefix_fallback=fallback)
+                       prefix_fallback=fallback, checkers=config.checkers)
 
 
 def _settle_manifest(folder: RunFolder, tasks: Sequence[Task], config: RunConfig, run_plan: RunPlan,

@@ -40,6 +40,7 @@ class RunManifest(BaseModel):
     identity: dict[str, Any]  # agent, model, budgets, repeats, sweep, seed, suite_hash, images, limits...
     settings: dict[str, Any] = Field(default_factory=dict)  # parallel, retries...: free to change on resume
     prefix_fallback: dict[str, str] = Field(default_factory=dict)  # task -> why it ran independent episodes
+    checkers: str = "osworld"  # checker semantics of the run (harness.checkers.semantics); older manifests: osworld
     # URL -> sha256 of each cached file the run's episodes used (more than one if the cache changed mid-run):
     # two machines compare these to tell whether they ran the same inputs.  Empty in manifests before it existed.
     files: dict[str, list[str]] = Field(default_factory=dict)

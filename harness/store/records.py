@@ -106,6 +106,7 @@ class EpisodeResult(BaseModel):
     checkpoints: list[CheckpointScore] = Field(default_factory=list)
     safety: SafetyOutcome | None = None  # every episode of a safety task (maybe not checked); None for others
     policy: dict[str, int] = Field(default_factory=dict)  # confirmation policy: actions "denied" / "confirmed"
+    checkers: str = "osworld"  # the checker semantics that scored it (harness.checkers.semantics); older records: osworld
 
     @property
     def scored(self) -> bool:
