@@ -82,6 +82,7 @@ class Desktop:
 
     def __init__(self, width: int, height: int) -> None:
         self.children: list[subprocess.Popen[bytes]] = []
+        self.home_copy: subprocess.Popen[bytes] | None = None
         self.bus = SessionBus()
         if self.bus.process is not None:
             self.children.append(self.bus.process)
@@ -129,6 +130,8 @@ class Desktop:
         """Poll (bounded) for openbox's --startup mark; fail if openbox died.  The session bus is waited for
         here too: this is the moment the server declares the desktop usable."""
         self.bus.wait(timeout)
+        if self.home_copy is not None:
+            self.home_copy.wait(timeout)
         deadline = time.monotonic() + timeout
         while not os.path.exists(self.wm_ready):
             if self.openbox is not None and self.openbox.poll() is not None:
@@ -138,26 +141,28 @@ class Desktop:
             time.sleep(0.005)
 
 
-def fill_home() -> None:
-    """Copy the image's home folder into the empty home mount, as the desktop user (so it owns every file).
+def fill_home() -> subprocess.Popen[bytes] | None:
+    """Start copying the image's home folder into the empty home mount, as the desktop user (who then owns it).
 
     The home folder is a size-limited mount that starts empty; images keep
-    what belongs in it under ``HOME_SKELETON``.  Nothing to do when the image
-    has no skeleton or the home folder already has content (no mount).
+    what belongs in it under ``HOME_SKELETON``.  The copy runs while X starts
+    (the desktop is declared usable only once it is done).  Nothing to do
+    when the image has no skeleton or the home folder already has content.
     """
     home = os.environ.get("HOME", "/home/user")
     if not os.path.isdir(HOME_SKELETON) or not os.path.isdir(home) or os.listdir(home):
-        return
-    subprocess.run(desktop_argv(["/bin/cp", "-a", "--no-preserve=ownership", f"{HOME_SKELETON}/.", f"{home}/"]),
-                   check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, **as_desktop_user())
+        return None
+    return subprocess.Popen(desktop_argv(["/bin/cp", "-a", "--no-preserve=ownership", f"{HOME_SKELETON}/.",
+                                          f"{home}/"]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_desktop_user())
 
 
 def main() -> None:
     seal()
-    fill_home()
+    home_copy = fill_home()
     width, height = (int(v) for v in os.environ.get("DESKBENCH_SCREEN", "1280x800").lower().split("x"))
     desktop = Desktop(width, height)
+    desktop.home_copy = home_copy
     import deskguest  # the slow imports happen while X starts
 
     deskguest.serve(desktop)
