@@ -6,18 +6,29 @@ import logging
 from pathlib import Path
 
 from harness.checkers.semantics import Semantics
-from tests.differential import gen_sheets, gen_text  # noqa: F401  (generators register on import)
+from tests.differential import gen_files, gen_sheets, gen_text  # noqa: F401  (generators register on import)
 from tests.differential.runner import Outcome, Row, build_cases, run_case, tally
 from tests.differential.uses import Use, load_uses
 
 
-def sweep(folder: Path, semantics: Semantics = "osworld", metrics: list[str] | None = None
-          ) -> tuple[dict[str, list[Use]], list[Outcome]]:
-    """Every case for ``metrics`` (default: all the tasks use), scored by both sides."""
+def sweep(folder: Path, semantics: Semantics = "osworld", metrics: list[str] | None = None,
+          tasks_per_metric: int | None = None) -> tuple[dict[str, list[Use]], list[Outcome]]:
+    """Every case for ``metrics`` (default: all the tasks use), scored by both sides.
+
+    ``tasks_per_metric`` keeps a slice: each metric's uses by its first N
+    tasks (in index order), for a CI run shorter than the full sweep.
+    """
     logging.disable(logging.CRITICAL)  # the reference logs every comparison it makes
     uses = load_uses()
+    if tasks_per_metric is not None:
+        uses = {name: [u for u in us if u.task in _first_tasks(us, tasks_per_metric)] for name, us in uses.items()}
+    gen_files.register(uses)
     cases = build_cases(uses, folder, metrics)
     return uses, [run_case(c, semantics) for c in cases]
+
+
+def _first_tasks(uses: list[Use], n: int) -> set[str]:
+    return set(list(dict.fromkeys(u.task for u in uses))[:n])
 
 
 def table(rows: list[Row]) -> str:

@@ -62,6 +62,7 @@ from harness.checkers.metrics._common import (
     similarity,
 )
 from harness.checkers.registry import metric
+from harness.checkers.semantics import corrects
 from harness.errors import CheckerError
 
 NAME = "compare_table"
@@ -217,7 +218,7 @@ def _sheet_data(pair: _Pair, rule: dict[str, Any]) -> bool:
     for key in ("sheet_idx0", "sheet_idx1"):
         book, name = pair.locate(rule[key])
         frame = book.frame(name).round(precision)
-        if rule.get("ignore_case", False):
+        if rule.get("ignore_case", False) and corrects("sheet-data-ignore-case"):
             frame = frame.map(lambda v: v.lower() if isinstance(v, str) else v)
             frame.columns = [c.lower() if isinstance(c, str) else c for c in frame.columns]
         frames.append(frame)

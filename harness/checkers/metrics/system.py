@@ -22,6 +22,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 
 from harness.checkers.metrics._common import fail, rules_of, similarity
 from harness.checkers.registry import metric
+from harness.checkers.semantics import corrects
 
 _BASE = "https://accessibility.ubuntu.example.org/ns/"
 A11Y_NAMESPACES = {prefix: _BASE + path for prefix, path in (
@@ -50,7 +51,10 @@ def is_utc_0(result: Any, expected: Any = None) -> float:
     """1 when ``timedatectl status`` reports a time zone at offset +0000."""
     if not isinstance(result, str):
         return 0.0
-    zone = [line for line in result.splitlines() if "Time zone:" in line]
+    lines = result.split("\n")
+    if not corrects("utc-zone-line"):  # OSWorld reads the fourth line, whatever it holds
+        return float(len(lines) > 3 and lines[3].endswith("+0000)"))
+    zone = [line for line in lines if "Time zone:" in line]
     return float(bool(zone) and zone[0].rstrip().endswith("+0000)"))
 
 
