@@ -29,6 +29,9 @@ SLICE_TASKS = 12
 DEVIATION_CASES = {
     "sheet-data-ignore-case": ("compare_table", "3a93cae4:case-changed"),
     "utc-zone-line": ("is_utc_0", "b6781586:utc-no-rtc"),
+    "page-break-without-rules": ("contains_page_break", "ecc2413d:page-break"),
+    "green-background-axes": ("check_green_background", "734d6579:green"),
+    "brightness-same-size": ("check_brightness_decrease_and_structure_sim", "7a4deb26:resized"),
 }
 
 

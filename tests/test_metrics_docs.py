@@ -34,6 +34,7 @@ from harness.checkers.metrics.docs import (
     has_page_numbers_in_footers,
     is_first_line_centered,
 )
+from harness.checkers.semantics import ReferenceCrash, scoring_under
 from harness.errors import CheckerError
 
 
@@ -181,9 +182,13 @@ def test_contains_page_break(tmp_path: Path) -> None:
         doc.paragraphs[0].runs[0].add_break(WD_BREAK.PAGE)
 
     path = docx(tmp_path / "a.docx", TEXT, page_break)
-    assert contains_page_break(path) == 1.0
+    with pytest.raises(ReferenceCrash):  # osworld: OSWorld's function cannot run without rules
+        contains_page_break(path)
+    assert contains_page_break(path, {"page_break_count": 1}) == 1.0
     assert contains_page_break(path, {"page_break_count": 2}) == 0.0
-    assert contains_page_break(docx(tmp_path / "b.docx", TEXT)) == 0.0
+    with scoring_under("strict"):  # deviation page-break-without-rules
+        assert contains_page_break(path) == 1.0
+        assert contains_page_break(docx(tmp_path / "b.docx", TEXT)) == 0.0
 
 
 def run_format(**props: Any) -> Callable[[Any], None]:

@@ -14,7 +14,7 @@ from typing import Any
 from harness.checkers.context import EvalContext
 from harness.checkers.limits import run_metric
 from harness.checkers.registry import get_getter, get_metric
-from harness.checkers.semantics import DEFAULT, Semantics, bound, current, scoring_under
+from harness.checkers.semantics import DEFAULT, ReferenceCrash, Semantics, bound, current, scoring_under
 from harness.errors import CheckerError, DeskbenchError, GuestError
 from harness.sandbox.guest import UnscorableOutput
 from harness.tasks.schema import Evaluator, Getter
@@ -26,6 +26,7 @@ class MetricOutcome:
     score: float
     result: Any = None
     expected: Any = None
+    note: str = ""  # why the score is what it is when a rule decided it (e.g. the reference checker crashes here)
 
 
 @dataclass
@@ -62,10 +63,13 @@ def _fetch(ctx: EvalContext, spec: Getter | None) -> Any:
         raise CheckerError(f"getter {spec.type} raised {type(exc).__name__}: {exc}") from None
 
 
-def _apply(name: str, result: Any, expected: Any, options: dict[str, Any] | None) -> float:
+def _apply(name: str, result: Any, expected: Any, options: dict[str, Any] | None) -> tuple[float, str]:
+    """The metric's score, and a note when it is 0 because OSWorld's own checker crashes on this input."""
     fn = get_metric(name)
     try:
         score = run_metric(bound(fn), result, expected, options or {})  # memory, CPU and time limits (limits.py)
+    except ReferenceCrash as exc:  # osworld semantics: what a published run scored, with the reason kept
+        return 0.0, f"scored 0 as OSWorld does: {exc}"
     except CheckerError:
         raise
     except TypeError as exc:
@@ -74,14 +78,14 @@ def _apply(name: str, result: Any, expected: Any, options: dict[str, Any] | None
         raise CheckerError(f"metric {name} raised {type(exc).__name__}: {exc}") from None
     if not isinstance(score, (int, float)) or not 0.0 <= float(score) <= 1.0:
         raise CheckerError(f"metric {name} returned {score!r}, not a number in [0, 1]")
-    return float(score)
+    return float(score), ""
 
 
 def score_metric(name: str, result: Any, expected: Any, options: dict[str, Any] | None,
                  semantics: Semantics = DEFAULT) -> float:
     """One metric on values already fetched, under ``semantics`` (the differential test's entry point)."""
     with scoring_under(semantics):
-        return _apply(name, result, expected, options)
+        return _apply(name, result, expected, options)[0]
 
 
 def evaluate(evaluator: Evaluator, ctx: EvalContext) -> Verdict:
@@ -104,8 +108,8 @@ def _evaluate(evaluator: Evaluator, ctx: EvalContext) -> Verdict:
         result = _fetch(ctx, _nth(evaluator.result, i, n))
         expected = _fetch(ctx, _nth(evaluator.expected, i, n))
         options = _nth(evaluator.options, i, n)
-        score = _apply(name, result, expected, options)
-        outcomes.append(MetricOutcome(name, score, _short(result), _short(expected)))
+        score, note = _apply(name, result, expected, options)
+        outcomes.append(MetricOutcome(name, score, _short(result), _short(expected), note))
         if evaluator.conj == "and" and score == 0.0:
             return Verdict(0.0, outcomes)
         if evaluator.conj == "or" and score == 1.0:

@@ -36,6 +36,13 @@ class Deviation:
 DEVIATIONS: dict[str, Deviation] = {}
 
 
+class ReferenceCrash(Exception):
+    """Under ``osworld``: OSWorld's checker raises on this input, so a published run scored the task 0.
+
+    ``evaluate`` scores it 0 and keeps the message as the metric's note: never a crash, never a silent 1.
+    """
+
+
 def _deviation(id: str, metric: str, reason: str, tasks: tuple[str, ...], test: str) -> None:
     DEVIATIONS[id] = Deviation(id, metric, reason, tasks, test)
 
@@ -49,6 +56,21 @@ _deviation("utc-zone-line", "is_utc_0",
            "the 'Time zone:' line is found wherever timedatectl prints it; OSWorld reads the fourth line, which is "
            "another line on a machine without a real-time clock (containers), so a correct UTC setting scores 0",
            ("b6781586-6346-41cd-935a-a6b1487918fc",), "tests/test_checker_parity.py::test_strict_deviations")
+
+_deviation("page-break-without-rules", "contains_page_break",
+           "the metric runs without rules (count any manual page break); OSWorld's function needs a rules argument "
+           "that the task does not give, so OSWorld raises TypeError and the task can never score 1",
+           ("ecc2413d-8a48-416e-a3a2-d30106ca36cb",), "tests/test_checker_parity.py::test_strict_deviations")
+
+_deviation("green-background-axes", "check_green_background",
+           "pixels are compared at the same (row, column); OSWorld indexes the arrays [x, y], which checks a "
+           "transposed region and raises IndexError on any picture wider than tall",
+           ("734d6579-c07d-47a8-9ae2-13339795476b",), "tests/test_checker_parity.py::test_strict_deviations")
+_deviation("brightness-same-size", "check_brightness_decrease_and_structure_sim",
+           "a result of another size than the original is not 'the same picture, darker'; OSWorld scales it to "
+           "the original's size first and can accept a resized copy",
+           ("7a4deb26-d57d-4ea9-9a73-630f66a7b568", "4c26e3f3-3a14-4d86-b44a-d3cedebbb487"),
+           "tests/test_checker_parity.py::test_strict_deviations")
 
 
 _current: ContextVar[Semantics] = ContextVar("deskbench_checker_semantics", default=DEFAULT)

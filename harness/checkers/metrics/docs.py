@@ -32,6 +32,7 @@ from harness.checkers.metrics._common import (
     similarity,
 )
 from harness.checkers.registry import metric
+from harness.checkers.semantics import ReferenceCrash, corrects
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
@@ -243,6 +244,9 @@ def _page_breaks(doc: Any) -> int:
 @metric("contains_page_break")
 def contains_page_break(result: Any, expected: Any = None) -> float:
     """1 when the body holds a manual page break (and exactly ``rules.page_break_count`` of them, if given)."""
+    if expected is None and not corrects("page-break-without-rules"):
+        raise ReferenceCrash("OSWorld's contains_page_break needs a rules argument this task does not give "
+                             "(TypeError)")
     wanted = expected.get("page_break_count") if isinstance(expected, dict) else None
     doc = _open_result(result)
     if doc is None:

@@ -20,6 +20,7 @@ from scipy.ndimage import uniform_filter
 
 from harness.checkers.metrics._common import expected_path, fail, normalized_score, option, result_path, rules_of
 from harness.checkers.registry import metric
+from harness.checkers.semantics import ReferenceCrash, corrects
 
 Array = NDArray[Any]
 _WINDOW = 7
@@ -166,7 +167,10 @@ def check_brightness_decrease_and_structure_sim(result: Any, expected: Any, thre
         return 0.0
     if not _brightness(original) > _brightness(image):
         return 0.0
-    a = np.asarray(_to_brightness(image, 128), dtype=np.float32) / 255
+    normalised = _to_brightness(image, 128)
+    if normalised.size != original.size and not corrects("brightness-same-size"):
+        normalised = normalised.resize(original.size, Image.Resampling.LANCZOS)  # OSWorld scales the result first
+    a = np.asarray(normalised, dtype=np.float32) / 255
     b = np.asarray(_to_brightness(original, 128), dtype=np.float32) / 255
     if a.shape != b.shape:
         return 0.0
@@ -233,10 +237,26 @@ def check_green_background(result: Any, expected: Any) -> float:
         return 0.0
     a = np.asarray(image.convert("RGB"), dtype=np.int32)
     b = np.asarray(reference.convert("RGB"), dtype=np.int32)
+    if not corrects("green-background-axes"):
+        return _green_as_osworld(a, b, reference.size)
     if a.shape != b.shape:
         return 0.0
     background = np.any(b != 0, axis=2)
     green = (a[..., 1] > a[..., 0]) & (a[..., 1] > a[..., 2])
+    return float(bool(np.all(green[background])))
+
+
+def _green_as_osworld(a: Array, b: Array, size: tuple[int, int]) -> float:
+    """OSWorld indexes the pixel arrays [x, y] (they are [row, column]): a transposed check, IndexError when the
+    picture is wider than tall, as a published run scored it."""
+    width, height = size
+    xs, ys = np.meshgrid(np.arange(width), np.arange(height), indexing="ij")
+    if width > min(b.shape[0], a.shape[0]) or height > min(b.shape[1], a.shape[1]):
+        raise ReferenceCrash(f"OSWorld's check_green_background indexes a {height}x{width} picture [x, y] "
+                             "(IndexError)")
+    background = np.any(b[xs, ys] != 0, axis=2)
+    pa = a[xs, ys]
+    green = (pa[..., 1] > pa[..., 0]) & (pa[..., 1] > pa[..., 2])
     return float(bool(np.all(green[background])))
 
 
