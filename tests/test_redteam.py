@@ -148,11 +148,11 @@ def test_links_and_fifos_as_the_result_are_never_followed(agent: Agent, tmp_path
 
 def test_a_fifo_a_checker_command_reads_is_cut_at_the_episode_time_limit(tmp_path: Path, sockets: Path,
                                                                         desktop_image: str) -> None:
-    """The command would block for its own 60 s; the episode's limit (25 s here) covers scoring, so it ends there."""
+    """The command would block for its own 60 s; the episode's limit (12 s here) covers scoring, so it ends there."""
     started = time.monotonic()
-    record = attack(red.FifoForACommand(), TASKS["count-errors"], tmp_path, timeout=25)
+    record = attack(red.FifoForACommand(), TASKS["count-errors"], tmp_path, timeout=12)
     assert_honest_failure(record, "unscorable_output")
-    assert time.monotonic() - started < 25 + 10
+    assert time.monotonic() - started < 12 + 10
 
 
 def test_an_unreadable_result_is_read_anyway_and_scored(tmp_path: Path, sockets: Path, desktop_image: str) -> None:
