@@ -8,6 +8,8 @@ less than 1e-6.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -54,10 +56,11 @@ def run_reference(case: Case) -> tuple[float, str | None]:
     except KeyError:
         return 0.0, "the reference has no such metric"
     try:
-        if case.expected is NO_EXPECTED:
-            value: Any = fn(case.result, **case.options)
-        else:
-            value = fn(case.result, case.expected, **case.options)
+        with contextlib.redirect_stdout(io.StringIO()):  # the reference prints its comparisons
+            if case.expected is NO_EXPECTED:
+                value: Any = fn(case.result, **case.options)
+            else:
+                value = fn(case.result, case.expected, **case.options)
         return float(value), None
     except Exception as exc:
         return 0.0, _short(exc)

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from harness.checkers.semantics import Semantics
-from tests.differential import gen_files, gen_sheets, gen_text  # noqa: F401  (generators register on import)
+from tests.differential import gen_apps, gen_browser, gen_files, gen_sheets, gen_text  # noqa: F401  (registering)
 from tests.differential.runner import Outcome, Row, build_cases, run_case, tally
 from tests.differential.uses import Use, load_uses
 
