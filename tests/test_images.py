@@ -44,8 +44,9 @@ def test_second_build_is_a_no_op(desktop_image: str) -> None:
     assert tag.startswith("deskbench/desktop:") and len(tag.split(":")[1]) == 12
 
 
-@pytest.mark.parametrize("name", ["desktop", "office"])
-def test_declared_programs_are_on_the_path(name: str, desktop_image: str, office_image: str) -> None:
+@pytest.mark.parametrize("name", ["desktop", "office", "osworld"])
+def test_declared_programs_are_on_the_path(name: str, desktop_image: str, office_image: str,
+                                           osworld_image: str) -> None:
     """image.json's "programs" decide which tasks the report calls runnable; each must really be there."""
     import docker
 
