@@ -6,7 +6,15 @@ import logging
 from pathlib import Path
 
 from harness.checkers.semantics import Semantics
-from tests.differential import gen_apps, gen_browser, gen_files, gen_sheets, gen_text  # noqa: F401  (registering)
+from tests.differential import (  # noqa: F401  (generators register on import)
+    gen_apps,
+    gen_browser,
+    gen_chrome_data,
+    gen_files,
+    gen_registry,
+    gen_sheets,
+    gen_text,
+)
 from tests.differential.runner import Outcome, Row, build_cases, run_case, tally
 from tests.differential.uses import Use, load_uses
 
