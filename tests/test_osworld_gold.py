@@ -22,9 +22,8 @@ GOLD = REPO / "tasks" / "osworld-gold"
 INDEX = GOLD / "osworld" / "offline.json"
 SOLUTIONS = GOLD / "solutions"
 # One or two per domain and per kind of proof: browser prefs edited with the browser closed, the active tab
-# over DevTools, LibreOffice's user registry, an accessibility-tree check, a rename in a root-made folder, GNOME's
-# dconf settings,
-# VS Code's settings and keybindings, and an infeasible task (the answer is FAIL).
+# over DevTools, LibreOffice's user registry, an accessibility-tree check, a rename in a root-made folder,
+# GNOME's dconf settings, VS Code's settings and keybindings, and an infeasible task (the answer is FAIL).
 SUBSET = (
     "chrome/030eeff7-b492-4218-b312-701ec99ee0cc",
     "chrome/12086550-11c0-466b-b367-1d9e75b3910e",
@@ -128,7 +127,7 @@ def osworld_image() -> str:
 
 @pytest.mark.docker
 def test_a_subset_over_the_domains_scores_1_with_its_solution_and_0_doing_nothing(
-        tmp_path: Path, office_image: str, osworld_image: str, no_leftovers: None) -> None:
+        tmp_path: Path, office_image: str, osworld_image: str) -> None:
     tasks = [t for t in load_tasks(GOLD) if t.key in SUBSET]
     assert len(tasks) == len(SUBSET)
     rows = validate_suite(tasks, tmp_path / "pytest-osworld-gold", parallel=2, timeout=300)
