@@ -72,3 +72,10 @@ def from_uses(metric: str, uses: list[Use], results: list[tuple[str, Any]], expe
             cases.append(Case(metric, f"{use.task[:8]}:{label}", result, expected_of(use, value), use.options,
                               (use.task,)))
     return cases
+
+
+def constant(value: Any) -> Callable[[Use], Any]:
+    """An ``expected`` function for ``from_uses`` that gives every task the same value (a gold file)."""
+    def expected(_: Use) -> Any:
+        return value
+    return expected

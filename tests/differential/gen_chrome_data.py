@@ -15,15 +15,19 @@ def _cases(metric: str, use: Use, values: list[tuple[str, Any]]) -> list[Case]:
             for label, value in values]
 
 
+def _cookie(host: str) -> tuple[int, str, str, str]:
+    """A cookies-table row as OSWorld's getter reads it: creation_utc, host_key, name, value."""
+    return (1, host, "name", "value")
+
+
 @generates("is_cookie_deleted")
 def cookies(uses: list[Use], folder: Path) -> list[Case]:
     out: list[Case] = []
     for use in uses:
         domain = use.rules["domains"][0]
-        row = lambda host: (1, host, "name", "value")  # noqa: E731  (creation_utc, host_key, name, value)
         out += _cases("is_cookie_deleted", use, [
-            ("deleted", [row(".example.org")]), ("kept", [row(domain)]), ("subdomain", [row("www" + domain)]),
-            ("country-code", [row(domain + ".sg")]), ("none-left", [])])
+            ("deleted", [_cookie(".example.org")]), ("kept", [_cookie(domain)]),
+            ("subdomain", [_cookie("www" + domain)]), ("country-code", [_cookie(domain + ".sg")]), ("none-left", [])])
     return out
 
 

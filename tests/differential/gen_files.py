@@ -12,6 +12,7 @@ calls it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,9 @@ def _deck(titles: list[str], *, size: int = 28, bold: bool = False, split_runs: 
     def write(path: Path) -> None:
         prs = Presentation()
         if portrait:
-            prs.slide_width, prs.slide_height = prs.slide_height, prs.slide_width
+            width, height = prs.slide_width, prs.slide_height
+            assert width is not None and height is not None
+            prs.slide_width, prs.slide_height = height, width
         for title in titles:
             slide = prs.slides.add_slide(prs.slide_layouts[5])
             shape = slide.shapes.title
@@ -192,4 +195,4 @@ def register(all_uses: dict[str, list[Use]]) -> None:
     for metric, uses in all_uses.items():
         if metric in GENERATORS or metric in SKIP or not any(_kind(u) for u in uses):
             continue
-        GENERATORS[metric] = lambda us, folder, m=metric: file_cases(m, us, folder)
+        GENERATORS[metric] = functools.partial(file_cases, metric)

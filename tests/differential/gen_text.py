@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests.differential.cases import Case, from_uses, generates
+from tests.differential.cases import Case, constant, from_uses, generates
 from tests.differential.uses import Use
 
 
@@ -128,8 +128,7 @@ def direct_json(uses: list[Use], folder: Path) -> list[Case]:
                                          ("other", other), ("missing-key", dict(list(want.items())[1:])),
                                          ("none", None), ("lower-case", {k: str(v).lower() for k, v in want.items()}),
                                          ("padded", {k: f" {v} " for k, v in want.items()})]
-        cases += from_uses("check_direct_json_object", [use], values, expected=lambda u, w=want: {**u.rules,
-                                                                                                 "expected": w})
+        cases += from_uses("check_direct_json_object", [use], values, expected=constant({**rules, "expected": want}))
     return cases
 
 
@@ -218,16 +217,16 @@ def text_files(uses: list[Use], folder: Path) -> list[Case]:
     for label, got, want in _text_pairs(folder):
         r = _file(folder, f"{label}-r.txt", got)
         e = _file(folder, f"{label}-e.txt", want)
-        cases += from_uses(metric, uses[:3], [(label, r)], expected=lambda u, e=e: e)
+        cases += from_uses(metric, uses[:3], [(label, r)], expected=constant(e))
     missing = str(folder / "absent.txt")
     e = _file(folder, "e.txt", "x\n")
-    cases += from_uses(metric, uses[:1], [("missing-file", missing), ("none", None)], expected=lambda u: e)
+    cases += from_uses(metric, uses[:1], [("missing-file", missing), ("none", None)], expected=constant(e))
     latin = _file(folder, "latin1.txt", "caf\xe9\n".encode("latin-1"))
-    cases += from_uses(metric, uses[:1], [("latin-1", latin)], expected=lambda u: _file(folder, "cafe.txt", "café\n"))
+    cases += from_uses(metric, uses[:1], [("latin-1", latin)], expected=constant(_file(folder, "cafe.txt", "café\n")))
     if metric == "compare_result_files":
         for label, got, want in [("number", "answer: 42.00001", "42"), ("number-off", "43", "42")]:
             r, e = _file(folder, f"{label}-r", got), _file(folder, f"{label}-e", want)
-            cases += from_uses(metric, uses[:1], [(label, r)], expected=lambda u, e=e: e)
+            cases += from_uses(metric, uses[:1], [(label, r)], expected=constant(e))
     return cases
 
 

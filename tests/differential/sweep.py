@@ -20,16 +20,20 @@ from tests.differential.uses import Use, load_uses
 
 
 def sweep(folder: Path, semantics: Semantics = "osworld", metrics: list[str] | None = None,
-          tasks_per_metric: int | None = None) -> tuple[dict[str, list[Use]], list[Outcome]]:
+          tasks_per_metric: int | None = None, tasks: set[str] | None = None
+          ) -> tuple[dict[str, list[Use]], list[Outcome]]:
     """Every case for ``metrics`` (default: all the tasks use), scored by both sides.
 
     ``tasks_per_metric`` keeps a slice: each metric's uses by its first N
-    tasks (in index order), for a CI run shorter than the full sweep.
+    tasks (in index order), for a CI run shorter than the full sweep;
+    ``tasks`` keeps only the uses by those tasks.
     """
     logging.disable(logging.CRITICAL)  # the reference logs every comparison it makes
     uses = load_uses()
     if tasks_per_metric is not None:
         uses = {name: [u for u in us if u.task in _first_tasks(us, tasks_per_metric)] for name, us in uses.items()}
+    if tasks is not None:
+        uses = {name: [u for u in us if u.task in tasks] for name, us in uses.items()}
     gen_files.register(uses)
     cases = build_cases(uses, folder, metrics)
     return uses, [run_case(c, semantics) for c in cases]
