@@ -109,3 +109,35 @@ def test_the_docs_list_every_deviation() -> None:
     text = (Path(__file__).resolve().parents[1] / "docs" / "checker-semantics.md").read_text()
     missing = [d for d in DEVIATIONS if f"`{d}`" not in text]
     assert not missing, f"docs/checker-semantics.md does not list {missing}"
+
+
+def _strict_only(result: object, expected: object, **options: object) -> float:
+    """1 only when scored under strict: shows which semantics reached the metric inside a run."""
+    from harness.checkers.semantics import current
+
+    return float(current() == "strict")
+
+
+@pytest.mark.parametrize("semantics", ["osworld", "strict"])
+def test_a_run_scores_under_its_semantics_and_records_it(semantics: str, tmp_path: Path, desktop_image: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """--checkers reaches the metric (in the metric server's process too), the manifest, the record and the report."""
+    from harness.checkers import METRICS
+    from harness.cli.report_cmds import semantics_lines
+    from harness.runner import RunConfig, execute_run
+    from harness.store import RunFolder, load_results
+    from harness.tasks import load_tasks
+
+    from .conftest import SMOKE
+
+    monkeypatch.setitem(METRICS, "pytest_strict_only", _strict_only)
+    base = next(t for t in load_tasks(SMOKE) if t.id == "hello-file")
+    task = base.model_copy(update={"evaluator": base.evaluator.model_copy(update={"func": "pytest_strict_only"})})
+    folder = RunFolder(tmp_path / f"pytest-semantics-{semantics}")
+    execute_run([task], RunConfig(agent="oracle", checkers=parse_semantics(semantics)), folder)
+    frame = load_results(folder.path)
+    assert list(frame["checkers"]) == [semantics]
+    assert list(frame["score"]) == [1.0 if semantics == "strict" else 0.0]
+    manifest = json.loads((folder.path / "manifest.json").read_text())
+    assert manifest["checkers"] == semantics and manifest["identity"].get("checkers", "osworld") == semantics
+    assert semantics_lines([folder.path]) == [f"{folder.path}: scored under {semantics} checker semantics"]
