@@ -11,6 +11,7 @@ from tests.differential import (  # noqa: F401  (generators register on import)
     gen_browser,
     gen_chrome_data,
     gen_files,
+    gen_misc,
     gen_registry,
     gen_sheets,
     gen_text,

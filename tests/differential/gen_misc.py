@@ -1,0 +1,136 @@
+"""Cases for the remaining file metrics: archives (zip, tar.gz, epub), HTML pages, Thunderbird's filter rules,
+MP3 tags, window geometry; each from its task's rules or options."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from tests.differential.cases import NO_EXPECTED, Case, generates
+from tests.differential.uses import Use
+
+
+def _case(metric: str, use: Use, label: str, result: Any, expected: Any) -> Case:
+    return Case(metric, f"{use.task[:8]}:{label}", result, expected if use.has_expected else NO_EXPECTED,
+                use.options, (use.task,))
+
+
+def _zip(path: Path, files: dict[str, str]) -> str:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return str(path)
+
+
+FILES = {"a.txt": "alpha\n", "b.txt": "beta\n"}
+VARIANTS = {"same": FILES, "one-changed": {**FILES, "b.txt": "BETA\n"}, "one-missing": {"a.txt": "alpha\n"},
+            "extra": {**FILES, "c.txt": "gamma\n"}}
+
+
+@generates("compare_zip_files", "compare_epub")
+def zips(uses: list[Use], folder: Path) -> list[Case]:
+    metric = folder.name
+    ext = ".epub" if metric == "compare_epub" else ".zip"
+    cases: list[Case] = []
+    for n, use in enumerate(uses):
+        gold = _zip(folder / f"{n}-gold{ext}", FILES)
+        for label, files in VARIANTS.items():
+            cases.append(_case(metric, use, label, _zip(folder / f"{n}-{label}{ext}", files), gold))
+        cases.append(_case(metric, use, "missing-file", str(folder / f"absent{ext}"), gold))
+    return cases
+
+
+@generates("compare_archive")
+def archives(uses: list[Use], folder: Path) -> list[Case]:
+    """tar.gz archives of text files (``file_type: text``); each case in a folder of its own (the reference
+    unpacks beside the archive)."""
+    cases: list[Case] = []
+    for n, use in enumerate(uses):
+        if use.options.get("file_type", "text") != "text":
+            continue  # pdf archives: compared page by page with PyMuPDF, which the harness stands in for
+        sub = folder / str(n)
+        for label, files in VARIANTS.items():
+            (sub / label / "src").mkdir(parents=True, exist_ok=True)
+            for name, text in files.items():
+                (sub / label / "src" / name).write_text(text)
+        gold = _tar(sub / "gold.tar.gz", sub / "same" / "src")
+        for label in VARIANTS:
+            cases.append(_case("compare_archive", use, label, _tar(sub / f"{label}.tar.gz", sub / label / "src"),
+                               gold))
+    return cases
+
+
+def _tar(path: Path, source: Path) -> str:
+    with tarfile.open(path, "w:gz") as t:
+        for f in sorted(source.iterdir()):
+            t.add(f, arcname=f.name)
+    return str(path)
+
+
+@generates("compare_htmls")
+def htmls(uses: list[Use], folder: Path) -> list[Case]:
+    base = "<html><body><h1>Title</h1><p>Some <b>text</b>.</p><a href='x.html'>link</a></body></html>"
+    variants = {"same": base, "whitespace": base.replace("<p>", "\n  <p>"), "text-changed": base.replace("Some", "Other"),
+                "attr-changed": base.replace("x.html", "y.html"), "tag-added": base.replace("</body>", "<p>more</p></body>")}
+    cases: list[Case] = []
+    for n, use in enumerate(uses):
+        gold = folder / f"{n}-gold.html"
+        gold.write_text(base)
+        for label, text in variants.items():
+            path = folder / f"{n}-{label}.html"
+            path.write_text(text)
+            cases.append(_case("compare_htmls", use, label, str(path), str(gold)))
+    return cases
+
+
+@generates("check_thunderbird_filter")
+def filters(uses: list[Use], folder: Path) -> list[Case]:
+    cases: list[Case] = []
+    for n, use in enumerate(uses):
+        want = use.rules["expect"][0]
+        conditions = " ".join(want["condition"])
+        good = ('version="9"\nlogging="no"\nname="Rule"\nenabled="{enabled}"\ntype="17"\naction="{action}"\n'
+                'actionValue="{value}"\ncondition="{cond}"\n').format(enabled=want["enabled"], action=want["action"],
+                                                                   value=want["actionValue"], cond=conditions)
+        variants = {"good": good, "disabled": good.replace('enabled="yes"', 'enabled="no"'),
+                    "other-action": good.replace(want["action"], "Delete"), "empty": 'version="9"\n'}
+        for label, text in variants.items():
+            path = folder / f"{n}-{label}.dat"
+            path.write_text(text)
+            cases.append(_case("check_thunderbird_filter", use, label, str(path), use.rules))
+    return cases
+
+
+@generates("check_mp3_meta")
+def mp3(uses: list[Use], folder: Path) -> list[Case]:
+    from mutagen.easyid3 import EasyID3
+    from mutagen.id3 import ID3
+
+    cases: list[Case] = []
+    for n, use in enumerate(uses):
+        meta = use.rules
+        for label, title in [("tagged", meta["title"]["ref"]), ("other-title", "Something Else")]:
+            path = folder / f"{n}-{label}.mp3"
+            ID3().save(path)
+            tags = EasyID3(path)
+            tags["title"], tags["artist"] = title, meta["artist"]["ref"]
+            tags.save()
+            cases.append(_case("check_mp3_meta", use, label, str(path), meta))
+        bare = folder / f"{n}-untagged.mp3"
+        shutil.copy(path, bare)
+        ID3(bare).delete()
+        cases.append(_case("check_mp3_meta", use, "untagged", str(bare), meta))
+    return cases
+
+
+@generates("is_vlc_fullscreen")
+def fullscreen(uses: list[Use], folder: Path) -> list[Case]:
+    screen = {"width": 1920, "height": 1080}
+    cases: list[Case] = []
+    for use in uses:
+        for label, window in [("full", dict(screen)), ("windowed", {"width": 800, "height": 600}), ("none", None)]:
+            cases.append(_case("is_vlc_fullscreen", use, label, window, screen))
+    return cases
