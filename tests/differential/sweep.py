@@ -55,7 +55,7 @@ def table(rows: list[Row]) -> str:
     covered = sum(1 for r in rows if r.cases)
     lines.append("-" * len(head))
     lines.append(f"all cases: {agree}/{cases} agree; task-derived: {ta}/{tc} agree "
-                 f"({100 * ta / max(tc, 1):.1f}%); metrics with cases: {covered}/{len(rows)}")
+                 f"({100 * ta / max(tc, 1):.2f}%); metrics with cases: {covered}/{len(rows)}")
     return "\n".join(lines)
 
 
