@@ -4,7 +4,6 @@ MP3 tags, window geometry; each from its task's rules or options."""
 from __future__ import annotations
 
 import shutil
-import tarfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -41,33 +40,6 @@ def zips(uses: list[Use], folder: Path) -> list[Case]:
             cases.append(_case(metric, use, label, _zip(folder / f"{n}-{label}{ext}", files), gold))
         cases.append(_case(metric, use, "missing-file", str(folder / f"absent{ext}"), gold))
     return cases
-
-
-@generates("compare_archive")
-def archives(uses: list[Use], folder: Path) -> list[Case]:
-    """tar.gz archives of text files (``file_type: text``); each case in a folder of its own (the reference
-    unpacks beside the archive)."""
-    cases: list[Case] = []
-    for n, use in enumerate(uses):
-        if use.options.get("file_type", "text") != "text":
-            continue  # pdf archives: compared page by page with PyMuPDF, which the harness stands in for
-        sub = folder / str(n)
-        for label, files in VARIANTS.items():
-            (sub / label / "src").mkdir(parents=True, exist_ok=True)
-            for name, text in files.items():
-                (sub / label / "src" / name).write_text(text)
-        gold = _tar(sub / "gold.tar.gz", sub / "same" / "src")
-        for label in VARIANTS:
-            cases.append(_case("compare_archive", use, label, _tar(sub / f"{label}.tar.gz", sub / label / "src"),
-                               gold))
-    return cases
-
-
-def _tar(path: Path, source: Path) -> str:
-    with tarfile.open(path, "w:gz") as t:
-        for f in sorted(source.iterdir()):
-            t.add(f, arcname=f.name)
-    return str(path)
 
 
 @generates("compare_htmls")

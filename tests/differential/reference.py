@@ -17,6 +17,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import types
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,9 @@ def _load() -> dict[str, Callable[..., Any]]:
     sys.meta_path.append(finder)
     try:
         for name in MODULES:
-            module = importlib.import_module(f"desktop_env.evaluators.metrics.{name}")
+            with warnings.catch_warnings():  # PyMuPDF's "fitz" name is deprecated: not ours to fix
+                warnings.simplefilter("ignore", FutureWarning)
+                module = importlib.import_module(f"desktop_env.evaluators.metrics.{name}")
             for attr, value in vars(module).items():
                 if callable(value) and getattr(value, "__module__", "") == module.__name__ and not attr.startswith("_"):
                     _loaded.setdefault(attr, value)

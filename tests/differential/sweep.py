@@ -12,6 +12,7 @@ from tests.differential import (  # noqa: F401  (generators register on import)
     gen_chrome_data,
     gen_files,
     gen_misc,
+    gen_pdf,
     gen_registry,
     gen_sheets,
     gen_text,
