@@ -32,6 +32,8 @@ DEVIATION_CASES = {
     "page-break-without-rules": ("contains_page_break", "ecc2413d:page-break"),
     "green-background-axes": ("check_green_background", "734d6579:green"),
     "brightness-same-size": ("check_brightness_decrease_and_structure_sim", "7a4deb26:resized"),
+    "thunderbird-folder-messages": ("check_thunderbird_folder", "78aed49a:one-missing"),
+    "image-list-same-size": ("compare_image_list", "46407397:resized"),
 }
 
 

@@ -37,6 +37,7 @@ from harness.checkers.metrics.system import (
     check_text_enlarged,
     is_utc_0,
 )
+from harness.checkers.semantics import scoring_under
 from harness.errors import CheckerError
 
 
@@ -146,11 +147,13 @@ def test_thunderbird_folder(tmp_path: Path) -> None:
     gold = write(tmp_path / "gold", "FROM - Mon\nX-Mozilla-Status: 0001\nSubject: a\n\nhi\nFROM - Tue\nSubject: b\n\nyo\n")
     reordered = write(tmp_path / "mine", "FROM - Tue\nSubject: b\n\nyo\nFROM - Mon\nX-Mozilla-Status: 0001\nSubject: a\n\nhi\n"
                                          "FROM - Wed\nX-Mozilla-Status: 0009\nSubject: gone\n\n")
-    assert check_thunderbird_folder(reordered, gold) == 1.0
-    assert check_thunderbird_folder(reordered, gold, remove_deleted=False) == 0.0
     status = write(tmp_path / "status", "FROM - Mon\nX-Mozilla-Status: 0005\nSubject: a\n\nhi\nFROM - Tue\nSubject: b\n\nyo\n")
-    assert check_thunderbird_folder(status, gold) == 0.0
-    assert check_thunderbird_folder(status, gold, ignore_status=True) == 1.0
+    assert check_thunderbird_folder(status, gold) == 1.0  # osworld: OSWorld compares no message at all
+    with scoring_under("strict"):  # deviation thunderbird-folder-messages
+        assert check_thunderbird_folder(reordered, gold) == 1.0
+        assert check_thunderbird_folder(reordered, gold, remove_deleted=False) == 0.0
+        assert check_thunderbird_folder(status, gold) == 0.0
+        assert check_thunderbird_folder(status, gold, ignore_status=True) == 1.0
 
 
 def test_vlc_settings(tmp_path: Path) -> None:

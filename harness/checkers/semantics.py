@@ -72,6 +72,17 @@ _deviation("brightness-same-size", "check_brightness_decrease_and_structure_sim"
            ("7a4deb26-d57d-4ea9-9a73-630f66a7b568", "4c26e3f3-3a14-4d86-b44a-d3cedebbb487"),
            "tests/test_checker_parity.py::test_strict_deviations")
 
+_deviation("thunderbird-folder-messages", "check_thunderbird_folder",
+           "the mail folder's messages are compared with the gold folder's; OSWorld's parser skips every "
+           "non-empty message (`if mail.strip(): continue`), so any two readable folder files score 1",
+           ("78aed49a-a710-4321-a793-b611a7c5b56b", "a0b9dc9c-fc07-4a88-8c5d-5e3ecad91bcb"),
+           "tests/test_checker_parity.py::test_strict_deviations")
+_deviation("image-list-same-size", "compare_image_list",
+           "an image of another size is not the gold image; OSWorld scales it to the gold's size (and mode) "
+           "first, so a resized copy can pass as identical",
+           ("46407397-a7d5-4c6b-92c6-dbe038b1457b", "82e3c869-49f6-4305-a7ce-f3e64a0618e7"),
+           "tests/test_checker_parity.py::test_strict_deviations")
+
 
 _current: ContextVar[Semantics] = ContextVar("deskbench_checker_semantics", default=DEFAULT)
 

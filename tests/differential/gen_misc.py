@@ -106,3 +106,50 @@ def fullscreen(uses: list[Use], folder: Path) -> list[Case]:
         for label, window in [("full", dict(screen)), ("windowed", {"width": 800, "height": 600}), ("none", None)]:
             cases.append(_case("is_vlc_fullscreen", use, label, window, screen))
     return cases
+
+
+MAIL = ("FROM - Mon Jan 01 00:00:00 2024\nX-Mozilla-Status: 0001\nX-Mozilla-Keys:\nSubject: {subject}\n\n"
+        "body of {subject}\n")
+
+
+@generates("check_thunderbird_folder")
+def mail_folders(uses: list[Use], folder: Path) -> list[Case]:
+    """Thunderbird mbox files: the same messages, one missing, a deleted one (status 0008), a duplicate."""
+    gold_text = MAIL.format(subject="Bill 1") + MAIL.format(subject="Bill 2")
+    variants = {"same": gold_text, "one-missing": MAIL.format(subject="Bill 1"),
+                "deleted-extra": gold_text + MAIL.format(subject="Old").replace("0001", "0008"),
+                "duplicate": gold_text + MAIL.format(subject="Bill 2"), "other": MAIL.format(subject="Spam"),
+                "empty": ""}
+    cases: list[Case] = []
+    for n, use in enumerate(uses):
+        gold = folder / f"{n}-gold"
+        gold.write_text(gold_text)
+        for label, text in variants.items():
+            path = folder / f"{n}-{label}"
+            path.write_text(text)
+            cases.append(_case("check_thunderbird_folder", use, label, str(path), str(gold)))
+        cases.append(_case("check_thunderbird_folder", use, "missing-file", None, str(gold)))
+    return cases
+
+
+@generates("compare_image_list")
+def image_lists(uses: list[Use], folder: Path) -> list[Case]:
+    from PIL import Image
+
+    def picture(name: str, colour: tuple[int, int, int], size: tuple[int, int] = (32, 24)) -> str:
+        path = folder / name
+        Image.new("RGB", size, colour).save(path)
+        return str(path)
+
+    gold = [picture("g1.png", (200, 10, 10)), picture("g2.png", (10, 200, 10))]
+    variants: dict[str, Any] = {
+        "same": [picture("s1.png", (200, 10, 10)), picture("s2.png", (10, 200, 10))],
+        "one-differs": [picture("d1.png", (200, 10, 10)), picture("d2.png", (10, 10, 200))],
+        "resized": [picture("r1.png", (200, 10, 10), (64, 48)), picture("r2.png", (10, 200, 10), (64, 48))],
+        "one-missing": [picture("m1.png", (200, 10, 10)), None],
+    }
+    cases: list[Case] = []
+    for use in uses:
+        for label, files in variants.items():
+            cases.append(_case("compare_image_list", use, label, files, gold))
+    return cases
