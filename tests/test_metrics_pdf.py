@@ -49,7 +49,7 @@ def image_pdf(path: Path, colours: list[str]) -> str:
 
 
 def test_pdf_text_reads_hand_written_pdf(tmp_path: Path) -> None:
-    assert pdf_text(text_pdf(tmp_path / "a.pdf", ["Hello PDF", "Page two"])) == "Hello PDFPage two"
+    assert pdf_text(text_pdf(tmp_path / "a.pdf", ["Hello PDF", "Page two"])) == "Hello PDF\nPage two"  # as PyMuPDF
 
 
 def test_compare_pdfs(tmp_path: Path) -> None:

@@ -15,12 +15,6 @@ ALLOWED: dict[str, str] = {
         "written with xml:space=\"preserve\" (a value with outer blanks, as openpyxl writes the gold here), so "
         "its sheet_fuzzy compares \"{'@...space': 'preserve', ...}\" with the text; deskbench compares the text."
     ),
-    "compare_pdfs/*:extra-page": (
-        "partial credit only (0.667 against 0.662): OSWorld extracts the text with PyMuPDF, deskbench with "
-        "pdfplumber (PyMuPDF is AGPL, not a runtime dependency), and the two put different blanks between pages; "
-        "the ratio of two different documents differs by under 1%, identical documents score 1 on both."
-    ),
-    "compare_archive/*:extra-page": "the same PDF text extraction difference, through compare_pdfs inside the archive.",
 }
 
 

@@ -20,9 +20,10 @@ from harness.checkers.registry import metric
 
 
 def pdf_text(path: str) -> str:
-    """The text of every page, in order, stripped at both ends."""
+    """The text of every page, in order, stripped at both ends; a line break between pages, as OSWorld's
+    PyMuPDF extraction ends each page's last line."""
     with pdfplumber.open(path) as pdf:
-        return "".join(page.extract_text() or "" for page in pdf.pages).strip()
+        return "\n".join(page.extract_text() or "" for page in pdf.pages).strip()
 
 
 def _pdf_similarity(result: Any, gold: str) -> float:
