@@ -153,3 +153,25 @@ def image_lists(uses: list[Use], folder: Path) -> list[Case]:
         for label, files in variants.items():
             cases.append(_case("compare_image_list", use, label, files, gold))
     return cases
+
+
+@generates("compare_time_in_speedtest_results")
+def speedtest(uses: list[Use], folder: Path) -> list[Case]:
+    """A speed-test export whose first row was made now, 3 hours ago, or at an unreadable time (expected: the
+    ``time_diff_range`` getter's minutes).  Both sides read the wall clock: the offsets stay far from the limit."""
+    import datetime as dt
+
+    now = dt.datetime.now()
+    rows = {"now": now.strftime("%m/%d/%Y %H:%M"), "three-hours-ago": (now - dt.timedelta(hours=3)).strftime(
+        "%m/%d/%Y %H:%M"), "no-time": "yesterday"}
+    cases: list[Case] = []
+    for n, use in enumerate(uses):
+        minutes = (use.expected_getter or {}).get("diff_range_in_minutes", "60")
+        for label, stamp in rows.items():
+            path = folder / f"{n}-{label}.csv"
+            path.write_text(f"Download,Date,Upload\n95.1,{stamp},10.2\n")
+            cases.append(_case("compare_time_in_speedtest_results", use, label, str(path), minutes))
+        header_only = folder / f"{n}-header.csv"
+        header_only.write_text("Download,Date,Upload\n")
+        cases.append(_case("compare_time_in_speedtest_results", use, "header-only", str(header_only), minutes))
+    return cases
