@@ -24,7 +24,7 @@ from harness.agents.claude.history import (
     prune_screenshots,
     with_cache_breakpoints,
 )
-from harness.agents.claude.versions import ToolsetName
+from harness.agents.claude.versions import ToolsetName, model_spec
 from harness.agents.pricing import rates_for
 from harness.agents.random_agent import RandomAgent
 from harness.agents.registry import AGENTS, agent_spec, make_agent, split_spec
@@ -51,14 +51,33 @@ def serve(*scripts: Any, faults: Faults | None = None) -> MockServer:
 # -- tool versions
 
 @pytest.mark.parametrize("model,toolset", [
-    ("claude-3-5-sonnet-20241022", "20241022"), ("claude-3-5-sonnet-latest", "20241022"),
-    ("claude-3-7-sonnet-20250219", "20250124"), ("claude-sonnet-4-20250514", "20250728"),
-    ("claude-opus-4-1-20250805", "20250728"), ("claude-opus-4-20250514", "20250728"),
-    ("claude-sonnet-4-5", "20250728"), ("claude-haiku-4-5-20251001", "20250728"),
-    ("claude-opus-4-5-20251101", "20251124"), ("claude-opus-4-6", "20251124"),
+    ("claude-sonnet-4-5", "20250728"), ("claude-sonnet-4-5-20250929", "20250728"),
+    ("claude-haiku-4-5-20251001", "20250728"), ("claude-opus-4-5-20251101", "20251124"),
+    ("claude-opus-4-6", "20251124"), ("claude-sonnet-4-6", "20251124"), ("claude-opus-4-7", "20251124"),
+    ("claude-opus-4-8", "20251124"), ("claude-opus-5", "20251124"), ("claude-sonnet-5", "20251124"),
 ])
 def test_tool_versions_follow_the_model(model: str, toolset: str) -> None:
     assert toolset_for_model(model).name == toolset
+
+
+def test_the_default_model_is_current_and_speaks_the_newest_computer_tool() -> None:
+    agent = ClaudeAgent(client=object())  # type: ignore[arg-type]
+    assert agent.toolset.computer_type == "computer_20251124" and agent.toolset.beta == "computer-use-2025-11-24"
+    assert model_spec(agent.options.model) is not None and model_spec(agent.options.model).status == "active"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("model", ["claude-3-5-sonnet-20241022", "claude-3-7-sonnet-20250219",
+                                   "claude-sonnet-4-20250514", "claude-opus-4-20250514", "claude-opus-4-1"])
+def test_retired_models_are_refused_before_any_call(model: str) -> None:
+    with pytest.raises(ConfigError, match=f"model '{model}' is retired"):
+        ClaudeAgent(client=object(), model=model)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="is retired"):  # forcing a tool version does not bring it back
+        ClaudeAgent(client=object(), model=model, tool_version="20250124")  # type: ignore[arg-type]
+
+
+def test_models_that_take_only_the_newest_toolset_are_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match="computer_toolset_20260801"):
+        toolset_for_model("claude-opus-5-5")
 
 
 def test_unknown_model_needs_a_forced_tool_version() -> None:
@@ -94,7 +113,7 @@ def test_actions_the_declared_version_lacks_are_errors_the_model_sees() -> None:
             {"tool": "computer", "action": "key", "text": "a", "duration": 1},
             {"tool": "computer", "action": "left_click"}]
     with serve(script(TASK, turn)) as srv:
-        agent = make_claude(srv, model="claude-3-5-sonnet-20241022")
+        agent = make_claude(srv, model="claude-sonnet-4-5", tool_version="20241022")
         turns = drive(agent, TASK)
         assert turns[0].actions == [ComputerAction(action="left_click")]
         blocks = tool_results(agent.messages[2])
@@ -193,7 +212,7 @@ def test_a_final_answer_is_done_and_the_infeasible_marker_is_fail() -> None:
 def test_only_the_newest_screenshots_are_sent_and_breakpoints_stay_within_four() -> None:
     shot = {"tool": "computer", "action": "screenshot"}
     with serve(script(TASK, [shot], [shot], [shot], [shot], [shot])) as srv:
-        agent = make_claude(srv, keep_screenshots=2)
+        agent = make_claude(srv, keep_screenshots=2, screenshot_drop_chunk=1)
         drive(agent, TASK)
         assert count_images(agent.messages) == 6  # the agent keeps them all...
         request = agent.request()
@@ -274,14 +293,14 @@ def test_options_from_strings_and_the_system_prompt_suffix() -> None:
 def test_each_call_is_priced_and_logged_as_the_server_billed_it() -> None:
     turns = [[{"tool": "computer", "action": "screenshot"}], [{"tool": "bash", "command": "ls"}]]
     with serve(script(TASK, *turns)) as srv:
-        agent = make_claude(srv, model="claude-opus-4-1-20250805")
+        agent = make_claude(srv, model="claude-opus-4-6")
         result = drive(agent, TASK)
         billed = [c.usage for c in srv.successful_calls() if c.usage]
     assert len(agent.calls) == len(billed) == 3
     for turn, call, usage in zip(result, agent.calls, billed, strict=True):
-        expected = (usage["input_tokens"] * 15 + usage["output_tokens"] * 75
-                    + usage["cache_creation_input_tokens"] * 15 * 1.25
-                    + usage["cache_read_input_tokens"] * 15 * 0.1) / 1e6
+        expected = (usage["input_tokens"] * 5 + usage["output_tokens"] * 25
+                    + usage["cache_creation_input_tokens"] * 5 * 1.25
+                    + usage["cache_read_input_tokens"] * 5 * 0.1) / 1e6
         assert turn.usage.cost_usd == pytest.approx(expected)
         assert (turn.usage.input_tokens, turn.usage.output_tokens, turn.usage.cache_write_tokens,
                 turn.usage.cache_read_tokens) == (usage["input_tokens"], usage["output_tokens"],
@@ -316,7 +335,10 @@ def test_overloaded_answers_are_retried_honouring_retry_after() -> None:
     assert [t.control for t in turns] == [None, "DONE"]
     assert sleep.waits == [0.25, 0.25]
     assert agent.calls[0]["retries"] == 2 and agent.total_retries == 2
-    assert agent.calls[0]["errors"][0] == "HTTP 529 overloaded_error: Overloaded"
+    attempts = agent.calls[0]["attempts"]
+    assert [(a["status"], a["error"], a["wait_s"]) for a in attempts] == [
+        (529, "HTTP 529 overloaded_error: Overloaded", 0.25)] * 2
+    assert turns[0].usage.retries == 2 and turns[0].usage.retried_seconds >= 0
 
 
 def test_without_retry_after_the_backoff_grows_exponentially() -> None:
@@ -350,12 +372,13 @@ def test_a_slow_answer_times_out_and_is_retried() -> None:
                                                                        timeout=0.5), sleep=SleepLog())
         turns = drive(agent, TASK)
     assert turns[-1].control == "DONE"
-    assert agent.calls[0]["retries"] == 1 and "Timeout" in agent.calls[0]["errors"][0]
+    assert agent.calls[0]["retries"] == 1 and "Timeout" in agent.calls[0]["attempts"][0]["error"]
+    assert agent.calls[0]["attempts"][0]["status"] is None
 
 
 def test_a_rejected_request_raises_with_the_api_message() -> None:
     with serve(script(TASK)) as srv:
-        agent = make_claude(srv, beta="computer-use-2024-10-22")  # computer_20250124 needs computer-use-2025-01-24
+        agent = make_claude(srv, model="claude-sonnet-4-5", beta="computer-use-2024-10-22")  # needs 2025-01-24
         with pytest.raises(ModelRequestRejected, match="HTTP 400 invalid_request_error: tools.0: Input tag "
                                                        "'computer_20250124'"):
             drive(agent, TASK)
@@ -369,7 +392,7 @@ def test_claude_fail_and_random_are_registered_and_options_reach_the_factory(mon
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     assert {"claude", "fail", "random", "oracle", "noop"} <= set(AGENTS)
     assert make_agent("noop").name == "noop"
-    agent = make_agent("claude", {"model": "claude-3-7-sonnet-20250219", "thinking_budget": "1024"})
+    agent = make_agent("claude", {"model": "claude-haiku-4-5", "tool_version": "20250124", "thinking_budget": "1024"})
     assert isinstance(agent, ClaudeAgent) and agent.toolset.name == "20250124" and agent.editor_version == "20250124"
     spec = agent_spec("claude", {"model": "claude-opus-4-5", "system_suffix": "a&b=c?"})
     assert split_spec(spec) == ("claude", {"model": "claude-opus-4-5", "system_suffix": "a&b=c?"})

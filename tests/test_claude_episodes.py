@@ -156,14 +156,14 @@ def test_the_cli_runs_claude_against_the_mock_with_model_and_agent_options(serve
     run_dir = tmp_path / "pytest-claude-cli"
     proc = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", "--suite", str(SMOKE / "text_editor" / "change-port.json"),
-         "--agent", "claude", "--model", "claude-3-7-sonnet-20250219", "--agent-option", f"base_url={server.url}",
-         "--agent-option", "keep_screenshots=2", "--run-dir", str(run_dir)],
+         "--agent", "claude", "--model", "claude-haiku-4-5-20251001", "--agent-option", f"base_url={server.url}",
+         "--agent-option", "keep_screenshots=2", "--agent-option", "tool_version=20250124", "--run-dir", str(run_dir)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "ANTHROPIC_API_KEY": "pytest-key"})
     assert proc.returncode == 0, proc.stderr
     record = json.loads((run_dir / "episodes.jsonl").read_text().splitlines()[0])
-    assert (record["status"], record["model"], record["agent"]) == ("success", "claude-3-7-sonnet-20250219", "claude")
+    assert (record["status"], record["model"], record["agent"]) == ("success", "claude-haiku-4-5-20251001", "claude")
     assert record["usage"]["cost_usd"] > 0
-    # 3.7 Sonnet speaks the 20250124 tools: the server saw str_replace_editor and the matching beta
+    # the forced 20250124 tools: the server saw str_replace_editor and the matching beta
     assert all(c.betas == ["computer-use-2025-01-24"] for c in server.calls)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from harness.actions.vocabulary import Action, Control, ToolAction
 from harness.sandbox.guest import Screenshot
@@ -48,6 +48,9 @@ class Usage:
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
     cost_usd: float = 0.0
+    calls: int = 0  # model calls the turn made (a model agent may need more than one per turn)
+    retries: int = 0  # calls retried after an overloaded/failed attempt
+    retried_seconds: float = 0.0  # time lost to those retries: failed attempts and the waits between them
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Turn:
     control: Control | None = None
     text: str = ""
     usage: Usage = field(default_factory=Usage)
+    #: one JSON-ready record per model call of the turn (request id, latency, retries, stop reason, usage)
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Agent(ABC):

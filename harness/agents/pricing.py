@@ -86,15 +86,25 @@ def price_table(extra: str | Path | None = None) -> PriceTable:
     return _merged(str(chosen) if chosen else None)
 
 
-def rates_for(model: str, extra: str | Path | None = None) -> Rates:
-    """Per-token rates for ``model``; ConfigError naming the table to extend if it is not priced."""
+def rates_for(model: str, extra: str | Path | None = None, price: tuple[float, float] | None = None) -> Rates:
+    """Per-token rates for ``model``; ConfigError naming the ways to price it if it is not priced.
+
+    ``price`` (USD per million input and output tokens) overrides the table, for a model it does not
+    know yet; cache reads and writes then take the table's default multipliers.
+    """
     table = price_table(extra)
+    if price is not None:
+        return _resolve(model, ModelPrice(input=price[0], output=price[1]), table)
     keys = [k for k in table.models if model == k or model.startswith(k + "-")]
     if not keys:
-        raise ConfigError(f"no price for model {model!r} in {DEFAULT_TABLE}; add it there or in a file given by "
-                          f"the agent option pricing=PATH or ${PRICING_ENV}")
+        raise ConfigError(f"no price for model {model!r} in the built-in price table; give one with the agent "
+                          f"option price=INPUT/OUTPUT (USD per million tokens), or a price file with pricing=PATH "
+                          f"or ${PRICING_ENV}")
     key = max(keys, key=len)
-    price = table.models[key]
+    return _resolve(key, table.models[key], table)
+
+
+def _resolve(key: str, price: ModelPrice, table: PriceTable) -> Rates:
     write = price.cache_write_multiplier if price.cache_write_multiplier is not None else table.cache_write_multiplier
     read = price.cache_read_multiplier if price.cache_read_multiplier is not None else table.cache_read_multiplier
     return Rates(key, price.input / PER_TOKENS, price.output / PER_TOKENS, price.input * write / PER_TOKENS,

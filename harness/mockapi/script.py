@@ -34,6 +34,9 @@ Block = dict[str, Any]
 class Script:
     """Turns of assistant content (tool_use blocks without ids) for conversations whose first message has ``match``.
 
+    A turn may hold ``{"stop_reason": "refusal"}`` (or ``pause_turn``, ``stop_sequence``...) to end with that
+    stop reason; ``max_tokens`` happens by itself when the turn's content is longer than the request allows.
+
     ``screen`` is the size the script's coordinates were written for; they are
     rescaled to the display size the request's computer tool declares.
     """
@@ -199,11 +202,15 @@ def scripted_reply(scripts: Sequence[Script], body: dict[str, Any]) -> tuple[lis
         return [{"type": "text", "text": script.final}], "end_turn", script.name
     declared = ToolDeclarations.of(body.get("tools"))
     content = []
+    forced: str | None = None
     for index, block in enumerate(script.turns[turn]):
+        if set(block) == {"stop_reason"}:  # a script's way to end the turn as the API may: refusal, pause_turn...
+            forced = str(block["stop_reason"])
+            continue
         adapted = adapt(block, declared, script.screen)
         if adapted.get("type") == "tool_use":
             adapted = {"type": "tool_use", "id": tool_use_id(script.match, turn, index), "name": adapted["name"],
                        "input": adapted.get("input", {})}
         content.append(adapted)
     stop = "tool_use" if any(b.get("type") == "tool_use" for b in content) else "end_turn"
-    return content, stop, script.name
+    return content, forced or stop, script.name

@@ -21,12 +21,14 @@ from typing import Any
 from harness.mockapi.cache import PromptCache
 from harness.mockapi.faults import Faults
 from harness.mockapi.script import Script, scripted_reply
-from harness.mockapi.tokens import REQUEST_FRAMING, output_tokens, request_units
+from harness.mockapi.stream import sse_body
+from harness.mockapi.tokens import REQUEST_FRAMING, block_tokens, output_tokens, request_units
 from harness.mockapi.validate import ApiError, check_headers, check_request, invalid
 
 MESSAGES_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
 MAX_BODY = 32 * 1024 * 1024
+EVENT_STREAM = "text/event-stream"
 
 
 @dataclass
@@ -96,6 +98,10 @@ class MockServer:
         with self._lock:
             return [c for c in self.calls if c.status == 200 and c.usage is not None]
 
+    def cache_hits(self) -> int:
+        """Answered calls that read a cached prefix (a prefix the cache checked, hash by hash, to be unchanged)."""
+        return sum(1 for c in self.successful_calls() if c.usage and c.usage["cache_read_input_tokens"] > 0)
+
     def log(self) -> list[dict[str, Any]]:
         with self._lock:
             return [asdict(c) for c in self.calls]
@@ -137,6 +143,8 @@ class MockServer:
                 return 200, {"input_tokens": sum(u.tokens for u in request_units(body)) + REQUEST_FRAMING}, extra
             check_request(body, call.betas, thinking_signature)
             answer = self._answer(body, call)
+            if body.get("stream"):
+                extra["content-type"] = EVENT_STREAM
             return 200, answer, extra
         except ApiError as exc:
             call.status, call.error_type, call.error_message = exc.status, exc.kind, exc.message
@@ -147,10 +155,15 @@ class MockServer:
 
     def _answer(self, body: dict[str, Any], call: MockCall) -> dict[str, Any]:
         content, stop_reason, script = scripted_reply(self.scripts, body)
+        content = [{**b, "signature": thinking_signature(b["thinking"])} if b.get("type") == "thinking" else b
+                   for b in content]
         thinking = body.get("thinking") or {}
-        if thinking.get("type") == "enabled":
+        if thinking.get("type") in ("enabled", "adaptive") and not any(b.get("type") == "thinking" for b in content):
             text = f"(mock) Considering the next step of {script or 'the task'}."
             content = [{"type": "thinking", "thinking": text, "signature": thinking_signature(text)}, *content]
+        content, cut = _truncate(content, int(body["max_tokens"]))
+        if cut:
+            stop_reason = "max_tokens"
         billing = self.cache.bill(str(body["model"]), request_units(body))
         usage = {"input_tokens": billing.input_tokens, "output_tokens": output_tokens(content),
                  "cache_creation_input_tokens": billing.cache_write_tokens,
@@ -160,6 +173,25 @@ class MockServer:
         return {"id": f"msg_mock_{uuid.uuid4().hex[:24]}", "type": "message", "role": "assistant",
                 "model": body["model"], "content": content, "stop_reason": stop_reason, "stop_sequence": None,
                 "usage": usage}
+
+
+def _truncate(content: list[dict[str, Any]], max_tokens: int) -> tuple[list[dict[str, Any]], bool]:
+    """The reply as far as ``max_tokens`` lets it go: a text cut short, a tool call that does not fit dropped."""
+    if output_tokens(content) <= max_tokens:
+        return content, False
+    kept: list[dict[str, Any]] = []
+    room = max_tokens
+    for block in content:
+        need = block_tokens(block) + (10 if block.get("type") == "tool_use" else 0)
+        if need <= room:
+            kept.append(block)
+            room -= need
+            continue
+        if block.get("type") == "text" and room > 0:
+            text = str(block["text"])
+            kept.append({**block, "text": text[:max(1, len(text) * room // max(1, need))]})
+        break
+    return kept, True
 
 
 def _handler_for(server: MockServer) -> type[BaseHTTPRequestHandler]:
@@ -183,9 +215,10 @@ def _handler_for(server: MockServer) -> type[BaseHTTPRequestHandler]:
             self._send(status, body, extra)
 
         def _send(self, status: int, body: dict[str, Any], extra: dict[str, str]) -> None:
-            data = json.dumps(body).encode()
+            streamed = extra.pop("content-type", None) == EVENT_STREAM
+            data = sse_body(body) if streamed else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", EVENT_STREAM if streamed else "application/json")
             self.send_header("content-length", str(len(data)))
             for key, value in extra.items():
                 self.send_header(key, value)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.mockapi.models import SAMPLING, adaptive_only, is_retired
 from harness.mockapi.tokens import image_size
 
 
@@ -103,17 +104,21 @@ def check_request(body: Any, betas: list[str], signature_of: Any = None) -> None
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("model: Field required")
-    if not model.startswith("claude-"):
+    if not model.startswith("claude-") or is_retired(model):
         raise ApiError(404, "not_found_error", f"model: {model}")
     max_tokens = body.get("max_tokens")
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
         raise invalid("max_tokens: Field required and must be a positive integer")
-    if body.get("stream"):
-        raise invalid("stream: the deskbench mock server does not stream; send stream=false")
+    if adaptive_only(model):
+        for name in SAMPLING:
+            if name in body:
+                raise invalid(f"`{name}` is deprecated for this model.")
+    if not isinstance(body.get("stream", False), bool):
+        raise invalid("stream: Input should be a valid boolean")
     temperature = body.get("temperature")
     if temperature is not None and (not isinstance(temperature, int | float) or not 0 <= temperature <= 1):
         raise invalid("temperature: Input should be less than or equal to 1")
-    thinking = _check_thinking(body, max_tokens)
+    thinking = _check_thinking(body, max_tokens, adaptive_only(model))
     _check_system(body.get("system"))
     _check_tools(body.get("tools"), betas)
     _check_messages(body.get("messages"), thinking, signature_of)
@@ -122,12 +127,17 @@ def check_request(body: Any, betas: list[str], signature_of: Any = None) -> None
         raise invalid(f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. Found {found}.")
 
 
-def _check_thinking(body: dict[str, Any], max_tokens: int) -> bool:
+def _check_thinking(body: dict[str, Any], max_tokens: int, adaptive: bool) -> bool:
     thinking = body.get("thinking")
     if thinking is None or (isinstance(thinking, dict) and thinking.get("type") == "disabled"):
         return False
+    if isinstance(thinking, dict) and thinking.get("type") == "adaptive":
+        return True
     if not isinstance(thinking, dict) or thinking.get("type") != "enabled":
-        raise invalid("thinking.type: Input should be 'enabled' or 'disabled'")
+        raise invalid("thinking.type: Input should be 'enabled', 'adaptive' or 'disabled'")
+    if adaptive:
+        raise invalid('"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and '
+                      '"output_config.effort" to control thinking behavior.')
     budget = thinking.get("budget_tokens")
     if not isinstance(budget, int) or budget < 1024:
         raise invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
@@ -151,6 +161,8 @@ def _check_system(system: Any) -> None:
             raise invalid(f"system.{i}.type: Input should be 'text'")
         if not isinstance(block.get("text"), str) or not block["text"]:
             raise invalid("system: text content blocks must be non-empty")
+        if not block["text"].strip():
+            raise invalid("system: text content blocks must contain non-whitespace text")
         _check_cache_control(block, f"system.{i}")
 
 
@@ -255,6 +267,8 @@ def _check_block(block: Any, where: str, allowed: tuple[str, ...], seen_ids: set
     if kind == "text":
         if not isinstance(block.get("text"), str) or not block["text"]:
             raise invalid("messages: text content blocks must be non-empty")
+        if not block["text"].strip():
+            raise invalid(f"{where}: text content blocks must contain non-whitespace text")
     elif kind == "image":
         _check_image(block, where)
     elif kind == "tool_use":

@@ -33,7 +33,7 @@ LATENCY_COLUMNS = [*GROUP, "measured", "derived",
 TOKENS = ("input", "output", "cache_write", "cache_read")
 ALL_BUDGETS = "all"
 COST_COLUMNS = [*GROUP, "episodes", "successes", *[f"{t}_per_episode" for t in TOKENS], "usd_per_episode",
-                "usd_per_success", "tokens_total", "usd_total"]
+                "usd_per_success", "tokens_total", "usd_total", "model_calls", "retries", "retry_seconds"]
 
 
 def derived_rows(frame: pd.DataFrame) -> pd.Series:
@@ -109,6 +109,9 @@ def _cost_row(rows: pd.DataFrame, basis: pd.DataFrame) -> dict[str, float | int]
     out["usd_per_success"] = spent / successes if successes else float("nan")
     out["tokens_total"] = int(sum(_total(paid, f"usage.{token}_tokens") for token in TOKENS))
     out["usd_total"] = _total(paid, "usage.cost_usd")
+    out["model_calls"] = int(_total(paid, "usage.calls"))
+    out["retries"] = int(_total(paid, "usage.retries"))  # model calls retried, and the time that cost
+    out["retry_seconds"] = _total(paid, "usage.retried_seconds")
     return out
 
 

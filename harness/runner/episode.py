@@ -471,6 +471,9 @@ def _add_usage(total: TokenUsage, turn: Turn) -> None:
     total.cache_write_tokens += u.cache_write_tokens
     total.cache_read_tokens += u.cache_read_tokens
     total.cost_usd += u.cost_usd
+    total.calls += u.calls
+    total.retries += u.retries
+    total.retried_seconds += u.retried_seconds
 
 
 def _score(box: Sandbox, task: Task, last_control: Control | None, cache: Path, deadline: float) -> Verdict:

@@ -41,6 +41,9 @@ class TokenUsage(BaseModel):
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
     cost_usd: float = 0.0
+    calls: int = 0  # model calls (a turn may take more than one: continuations after max_tokens, pause_turn)
+    retries: int = 0  # model calls retried after a failed attempt (429, 529, 5xx, timeouts)
+    retried_seconds: float = 0.0  # time lost to those retries: the failed attempts and the waits after them
 
 
 class SafetyOutcome(BaseModel):

@@ -67,6 +67,7 @@ class TrajectoryWriter:
             "results": [{"output": r.output, "error": r.error, "screenshot": r.screenshot is not None}
                         for r in results],
             "usage": turn.usage.__dict__,
+            "calls": turn.calls,  # per model call: request id, latency, retries and their waits, stop reason, usage
             "think_seconds": think_s,
             "env_seconds": env_s,
             **(extra or {}),

@@ -41,12 +41,23 @@ from harness.agents.claude.translate import (
     to_action,
     tool_result_block,
 )
-from harness.agents.claude.versions import Toolset, toolset_for_model
+from harness.agents.claude.versions import ModelSpec, Toolset, check_model, toolset_for_model
 from harness.agents.pricing import Rates, rates_for
-from harness.errors import ConfigError
+from harness.errors import ConfigError, DeskbenchError
 from harness.tools.result import ToolResult
 
 API_KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+#: stop reasons after which the reply's tool calls are acted on, or its text read as the final answer
+FINAL_STOPS = frozenset({"end_turn", "tool_use", "stop_sequence"})
+THINKING_ONLY_NUDGE = "Continue: call a tool for the next step, or say that the task is done."
+
+
+class ModelStopped(DeskbenchError):
+    """The model ended a turn without an answer the episode can use (refusal, output cut off, ...).
+
+    Raised by ``act``, it ends the episode as an agent error whose message names the stop reason,
+    so a cut-off or refused turn is never read as the model declaring the task done.
+    """
 
 
 class ClaudeAgent(Agent):
@@ -60,9 +71,11 @@ class ClaudeAgent(Agent):
         if model is not None:
             options["model"] = model
         self.options = ClaudeOptions.parse(options)
+        self.spec: ModelSpec | None = check_model(self.options.model)
         self.toolset: Toolset = toolset_for_model(self.options.model, self.options.tool_version)
+        self._check_sampling()
         self.editor_version = self.toolset.editor_version
-        self.rates: Rates = rates_for(self.options.model, self.options.pricing)
+        self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()
         policy = RetryPolicy(self.options.max_retries, self.options.retry_base_delay, self.options.retry_max_delay)
         self.caller = MessagesCaller(self.client, policy, sleep=sleep or time.sleep)
@@ -73,6 +86,12 @@ class ClaudeAgent(Agent):
         self.system = ""
         self._pending: list[PlannedCall] = []
         self._instruction = ""
+
+    def _check_sampling(self) -> None:
+        """A sampling parameter the model no longer accepts is refused now, not as a 400 mid-episode."""
+        if self.options.temperature is not None and self.spec is not None and not self.spec.sampling:
+            raise ConfigError(f"model {self.options.model!r} does not accept temperature (the API answers 400); "
+                              "leave the agent option temperature unset")
 
     @classmethod
     def from_options(cls, **options: Any) -> ClaudeAgent:
@@ -110,14 +129,58 @@ class ClaudeAgent(Agent):
             self.messages.append(self._first_message(observation))
         else:
             self.messages.append(self._results_message(observation.tool_results))
-        request = self.request()
-        outcome = self.caller.create(**request)
-        response = outcome.response
-        self.messages.append({"role": "assistant", "content": assistant_params(response.content)})
-        usage = self._usage(response.usage)
-        turn = self._turn(response.content, usage)
-        self._log(observation.step, outcome, usage, images_sent=count_images(request["messages"]))
-        return turn
+        usage = Usage()
+        calls: list[dict[str, Any]] = []
+        max_tokens = self.options.max_tokens
+        for extra in range(self.options.max_continuations + 1):
+            request = self.request(max_tokens)
+            outcome = self.caller.create(stream=self._streams(request), **request)
+            response = outcome.response
+            stop = str(getattr(response, "stop_reason", None))
+            call_usage = self._usage(response.usage)
+            _add(usage, call_usage, outcome.retries, outcome.retried_seconds)
+            calls.append(self._record(observation.step, outcome, call_usage, count_images(request["messages"])))
+            uses = [b for b in response.content if getattr(b, "type", None) == "tool_use"]
+            last = extra == self.options.max_continuations
+            if stop == "max_tokens":  # cut off, maybe inside a tool call's input: ask again with more room
+                if last or max_tokens >= self.options.max_tokens_ceiling:
+                    raise ModelStopped(f"stop_reason max_tokens: the reply was cut off at max_tokens={max_tokens} "
+                                       f"{extra + 1} times in step {observation.step}; raise the agent option "
+                                       "max_tokens")
+                max_tokens = min(2 * max_tokens, self.options.max_tokens_ceiling)
+                continue
+            if stop == "refusal":
+                raise ModelStopped(f"stop_reason refusal: the model declined to continue in step {observation.step}")
+            if stop == "pause_turn" or (stop in FINAL_STOPS and not uses and not _text(response.content)):
+                # paused by the API, or a turn of thinking only: hand it back and let the model go on
+                if last:
+                    raise ModelStopped(f"stop_reason {stop}: no answer after {extra + 1} calls in step "
+                                       f"{observation.step}")
+                self._continue_after(response.content, nudge=stop != "pause_turn")
+                continue
+            if stop not in FINAL_STOPS and not uses:
+                raise ModelStopped(f"stop_reason {stop}: the turn ended without an answer in step {observation.step}")
+            self.messages.append({"role": "assistant", "content": assistant_params(response.content)})
+            turn = self._turn(response.content, usage)
+            for call in calls:
+                call["tool_uses"], call["refused"] = 0, 0
+            calls[-1]["tool_uses"] = len(self._pending)
+            calls[-1]["refused"] = sum(1 for c in self._pending if c.error is not None)
+            self.calls.extend(calls)
+            turn.calls = calls
+            return turn
+        raise AssertionError("unreachable: the last continuation returns or raises")
+
+    def _continue_after(self, content: list[Any], nudge: bool) -> None:
+        """Echo a paused or thinking-only reply; a thinking-only one is followed by a short user nudge."""
+        params = assistant_params(content)
+        if params:
+            self.messages.append({"role": "assistant", "content": params})
+        if nudge or not params:
+            self.messages.append({"role": "user", "content": [{"type": "text", "text": THINKING_ONLY_NUDGE}]})
+
+    def _streams(self, request: dict[str, Any]) -> bool:
+        return int(request["max_tokens"]) >= self.options.stream_from_tokens
 
     # -- requests
     def tool_definitions(self) -> list[dict[str, Any]]:
@@ -136,21 +199,23 @@ class ClaudeAgent(Agent):
                 defs.append({"type": self.toolset.editor_type, "name": self.toolset.editor_name})
         return defs
 
-    def request(self) -> dict[str, Any]:
+    def request(self, max_tokens: int | None = None) -> dict[str, Any]:
         """The keyword arguments of the next ``beta.messages.create`` call, derived from the full history."""
         o = self.options
         messages = prune_screenshots(self.messages, o.keep_screenshots, o.screenshot_drop_chunk)
         if o.prompt_caching:
             messages = with_cache_breakpoints(messages)
         request: dict[str, Any] = {
-            "model": o.model, "max_tokens": o.max_tokens, "system": system_blocks(self.system, o.prompt_caching),
+            "model": o.model, "max_tokens": max_tokens or o.max_tokens, "system": system_blocks(self.system, o.prompt_caching),
             "messages": messages, "tools": self.tool_definitions(),
             "betas": [o.beta or self.toolset.beta, *o.extra_betas],
         }
         if o.temperature is not None:  # sent as a body field: not every SDK version has the keyword
             request["extra_body"] = {"temperature": o.temperature}
-        if o.thinking_budget:
-            request["thinking"] = {"type": "enabled", "budget_tokens": o.thinking_budget}
+        if o.thinking_budget:  # models with adaptive thinking only refuse a budget (400): they decide how much
+            adaptive = self.spec is not None and self.spec.thinking == "adaptive"
+            request["thinking"] = {"type": "adaptive"} if adaptive else {"type": "enabled",
+                                                                          "budget_tokens": o.thinking_budget}
         return request
 
     def _first_message(self, observation: Observation) -> Message:
@@ -197,18 +262,34 @@ class ClaudeAgent(Agent):
         return Usage(input_tokens, output_tokens, write, read,
                      self.rates.cost(input_tokens, output_tokens, write, read))
 
-    def _log(self, step: int, outcome: CallOutcome, usage: Usage, images_sent: int) -> None:
+    def _record(self, step: int, outcome: CallOutcome, usage: Usage, images_sent: int) -> dict[str, Any]:
+        """What one call did, for ``steps.jsonl``: enough to find it in the provider's logs and to cost it."""
         response = outcome.response
-        self.calls.append({
+        return {
             "step": step, "model": self.options.model, "request_id": outcome.request_id,
-            "stop_reason": getattr(response, "stop_reason", None),
+            "stop_reason": getattr(response, "stop_reason", None), "streamed": outcome.streamed,
             "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
             "cache_write_tokens": usage.cache_write_tokens, "cache_read_tokens": usage.cache_read_tokens,
             "cost_usd": usage.cost_usd, "latency_s": round(outcome.latency, 4), "wall_s": round(outcome.wall, 4),
-            "retries": outcome.retries, "errors": list(outcome.errors), "images_sent": images_sent,
-            "tool_uses": len(self._pending), "refused": sum(1 for c in self._pending if c.error is not None),
-        })
+            "retries": outcome.retries, "retried_s": round(outcome.retried_seconds, 4),
+            "attempts": [f.as_dict() for f in outcome.failed], "images_sent": images_sent,
+        }
 
     @property
     def total_retries(self) -> int:
         return self.caller.total_retries
+
+
+def _text(content: list[Any]) -> str:
+    return "".join(b.text for b in content if getattr(b, "type", None) == "text" and b.text).strip()
+
+
+def _add(total: Usage, call: Usage, retries: int, retried_seconds: float) -> None:
+    total.input_tokens += call.input_tokens
+    total.output_tokens += call.output_tokens
+    total.cache_write_tokens += call.cache_write_tokens
+    total.cache_read_tokens += call.cache_read_tokens
+    total.cost_usd += call.cost_usd
+    total.calls += 1
+    total.retries += retries
+    total.retried_seconds += retried_seconds

@@ -37,6 +37,21 @@ class ModelRequestRejected(DeskbenchError):
     """The API refused the request itself (HTTP 400 and other 4xx): the agent built a bad request."""
 
 
+@dataclass(frozen=True)
+class FailedAttempt:
+    """One attempt that did not answer: its HTTP status (None for a connection error or timeout), the error,
+    how long it took and how long deskbench waited before the next one."""
+
+    status: int | None
+    error: str
+    seconds: float
+    wait: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "error": self.error, "seconds": round(self.seconds, 4),
+                "wait_s": round(self.wait, 4)}
+
+
 @dataclass
 class CallOutcome:
     """One successful call and what it took to get it."""
@@ -47,6 +62,13 @@ class CallOutcome:
     retries: int
     errors: list[str] = field(default_factory=list)
     request_id: str | None = None
+    failed: list[FailedAttempt] = field(default_factory=list)
+    streamed: bool = False
+
+    @property
+    def retried_seconds(self) -> float:
+        """Time lost to retries: the failed attempts and the waits after them."""
+        return self.wall - self.latency
 
 
 @dataclass(frozen=True)
@@ -107,28 +129,42 @@ class MessagesCaller:
         self.rng = random.Random(seed)
         self.total_retries = 0
 
-    def create(self, **request: Any) -> CallOutcome:
+    def create(self, stream: bool = False, **request: Any) -> CallOutcome:
+        """One call, retried by the policy; ``stream`` uses the SDK's streaming helper (long outputs, big
+        thinking budgets: a non-streamed call that long would die on the client's timeout)."""
         started = time.monotonic()
-        errors: list[str] = []
+        failed: list[FailedAttempt] = []
         for attempt in range(self.policy.max_retries + 1):
             t = time.monotonic()
+            status: int | None = None
             try:
-                raw = self.client.beta.messages.with_raw_response.create(**request)
+                response, request_id = self._attempt(stream, request)
             except anthropic.APIStatusError as exc:
                 if exc.status_code not in RETRY_STATUSES:
                     raise ModelRequestRejected(f"the Messages API rejected the request: {api_error_text(exc)}"
                                                ) from None
-                errors.append(api_error_text(exc))
-                wait = retry_after_seconds(exc.response.headers)
+                status, error, wait = exc.status_code, api_error_text(exc), retry_after_seconds(exc.response.headers)
             except anthropic.APIConnectionError as exc:  # includes timeouts
-                errors.append(f"{type(exc).__name__}: {exc}")
-                wait = None
+                error, wait = f"{type(exc).__name__}: {exc}", None
             else:
-                return CallOutcome(raw.parse(), time.monotonic() - t, time.monotonic() - started, attempt, errors,
-                                   raw.headers.get("request-id"))
+                return CallOutcome(response, time.monotonic() - t, time.monotonic() - started, attempt,
+                                   [f.error for f in failed], request_id, failed, stream)
+            seconds = time.monotonic() - t
             if attempt == self.policy.max_retries:
+                failed.append(FailedAttempt(status, error, seconds, 0.0))
                 break
+            delay = self.policy.delay(attempt, wait, self.rng)
+            failed.append(FailedAttempt(status, error, seconds, delay))
             self.total_retries += 1
-            self.sleep(self.policy.delay(attempt, wait, self.rng))
+            self.sleep(delay)
         raise InfraError(f"Messages API at {self.client.base_url} still failing after {self.policy.max_retries} "
-                         f"retries ({len(errors)} attempts); last error: {errors[-1]}")
+                         f"retries ({len(failed)} attempts); last error: {failed[-1].error}")
+
+    def _attempt(self, stream: bool, request: dict[str, Any]) -> tuple[Any, str | None]:
+        """The parsed message and its request id, from one HTTP exchange."""
+        if stream:
+            with self.client.beta.messages.stream(**request) as events:
+                message = events.get_final_message()
+                return message, events.response.headers.get("request-id")
+        raw = self.client.beta.messages.with_raw_response.create(**request)
+        return raw.parse(), raw.headers.get("request-id")

@@ -134,7 +134,7 @@ def assistant_params(content: Sequence[Any]) -> list[Block]:
             else dict(block)
         kind = data.get("type")
         if kind == "text":
-            if data.get("text"):
+            if str(data.get("text") or "").strip():  # the API refuses empty and whitespace-only text blocks
                 params.append({"type": "text", "text": data["text"]})
         elif kind == "tool_use":
             params.append({"type": "tool_use", "id": data["id"], "name": data["name"], "input": data.get("input", {})})

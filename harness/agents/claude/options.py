@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.agents.claude.versions import ToolsetName
 from harness.errors import ConfigError
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"  # current, and speaks computer_20251124 with zoom
 ToolKind = Literal["computer", "bash", "editor"]
+BATCH = 5  # screenshots dropped at once by default (benchmarks/pruning.py: cheapest of 1..8 for 15-step episodes)
 
 
 class ClaudeOptions(BaseModel):
@@ -38,8 +39,9 @@ class ClaudeOptions(BaseModel):
     system_suffix: str = ""
     #: screenshots kept in the history (older ones become a short placeholder); None keeps all
     keep_screenshots: int | None = Field(default=3, ge=1)
-    #: drop old screenshots only in multiples of this, so the cached prefix changes less often
-    screenshot_drop_chunk: int = Field(default=1, ge=1)
+    #: drop old screenshots only in batches of this many, so the cached prefix survives that many turns
+    #: (1 drops one per turn and rewrites the prefix every turn; see benchmarks/pruning.py)
+    screenshot_drop_chunk: int = Field(default=BATCH, ge=1)
     prompt_caching: bool = True
     #: send the desktop as it is at the start with the instruction (saves the model a screenshot step)
     initial_screenshot: bool = True
@@ -51,12 +53,37 @@ class ClaudeOptions(BaseModel):
     base_url: str | None = None
     #: an extra price table (JSON) extending the built-in one
     pricing: str | None = None
+    #: USD per million input and output tokens, for a model no price table knows ("3/15" on the command line)
+    price: tuple[float, float] | None = None
+    #: stream calls whose max_tokens reach this (long outputs, big thinking budgets outlive a plain request)
+    stream_from_tokens: int = Field(default=16_000, ge=1)
+    #: extra calls within one step for a reply cut off by max_tokens, a pause_turn or a turn of thinking only
+    max_continuations: int = Field(default=2, ge=0)
+    #: largest max_tokens a cut-off reply is retried with (each retry doubles it)
+    max_tokens_ceiling: int = Field(default=64_000, ge=1)
 
     @field_validator("extra_betas", "tools", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _split_price(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [v.strip() for v in value.replace(",", "/").split("/")]
+            if len(parts) != 2:
+                raise ValueError("give the price as INPUT/OUTPUT in USD per million tokens, e.g. 3/15")
+            return tuple(parts)
+        return value
+
+    @field_validator("price")
+    @classmethod
+    def _positive_price(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and min(value) < 0:
+            raise ValueError("prices cannot be negative")
         return value
 
     @field_validator("thinking_budget", "keep_screenshots", mode="before")

@@ -145,7 +145,7 @@ def tool_result_block(call: PlannedCall, result: ToolResult | None, scaling: Sca
                 "content": [{"type": "text", "text": message}]}
     text, shot = _model_view(result, call.action, scaling)
     content: list[dict[str, Any]] = []
-    if text:
+    if text.strip():  # a whitespace-only text block is a 400: "text content blocks must contain non-whitespace text"
         content.append({"type": "text", "text": text})
     if shot is not None:
         content.append(image_block(shot))

@@ -9,7 +9,6 @@ wrong place, so the model picks the toolset unless the user forces one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -72,33 +71,78 @@ TOOLSETS: dict[ToolsetName, Toolset] = {
                         "bash_20250124", "computer-use-2025-11-24", "20250728", _ACTIONS_20251124, _PARAMS_20251124),
 }
 
-_NEW_STYLE = re.compile(r"^claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?=-|$)")
-_OLD_STYLE = re.compile(r"^claude-(\d+)(?:-(\d{1,2}))?-(opus|sonnet|haiku)(?=-|$)")
+ModelStatus = Literal["active", "deprecated", "retired"]
+ThinkingMode = Literal["budget", "adaptive"]
+#: The computer-use toolset the newest models take instead of the single ``computer`` tool; deskbench does not
+#: speak it yet, so those models need ``tool_version`` forced (at the user's risk) or are refused.
+NEWEST_TOOLSET = "computer_toolset_20260801"
 
 
-def model_generation(model: str) -> tuple[str, int, int] | None:
-    """``(family, major, minor)`` from a model id or alias, e.g. claude-opus-4-5-20251101 -> (opus, 4, 5)."""
-    if m := _NEW_STYLE.match(model):
-        return m.group(1), int(m.group(2)), int(m.group(3) or 0)
-    if m := _OLD_STYLE.match(model):
-        return m.group(3), int(m.group(1)), int(m.group(2) or 0)
-    return None
+@dataclass(frozen=True)
+class ModelSpec:
+    """One row of the model table: what the documentation says a model id (or its dated snapshots) takes."""
+
+    prefix: str
+    toolset: ToolsetName | None  # None: the model takes no toolset deskbench speaks (see ``note``)
+    status: ModelStatus = "active"
+    sampling: bool = True  # accepts temperature/top_p/top_k (removed from Opus 4.7 on: 400 if sent)
+    thinking: ThinkingMode = "budget"  # "adaptive": thinking.budget_tokens is refused, adaptive thinking only
+    note: str = ""  # retirement date and replacement, or why no toolset
+
+
+# From the Claude documentation as of December 2026 (computer-use tool, model deprecations, models overview).
+# A dated snapshot matches its alias (claude-opus-4-5-20251101 is claude-opus-4-5); the longest prefix wins.
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("claude-3-opus", None, "retired", note="retired; use claude-opus-4-8"),
+    ModelSpec("claude-3-haiku", None, "retired", note="retired; use claude-haiku-4-5"),
+    ModelSpec("claude-3-5-haiku", None, "retired", note="retired; use claude-haiku-4-5"),
+    ModelSpec("claude-3-5-sonnet", "20241022", "retired", note="retired October 2025; use claude-sonnet-4-6"),
+    ModelSpec("claude-3-7-sonnet", "20250124", "retired", note="retired 2026-02-19; use claude-sonnet-4-6"),
+    ModelSpec("claude-sonnet-4", "20250728", "retired", note="retired 2026-06-15; use claude-sonnet-4-6"),
+    ModelSpec("claude-opus-4", "20250728", "retired", note="retired 2026-06-15; use claude-opus-4-8"),
+    ModelSpec("claude-opus-4-1", "20250728", "retired", note="retired on the Claude API; use claude-opus-4-8"),
+    ModelSpec("claude-sonnet-4-5", "20250728"),
+    ModelSpec("claude-haiku-4-5", "20250728"),
+    ModelSpec("claude-opus-4-5", "20251124"),
+    ModelSpec("claude-opus-4-6", "20251124"),
+    ModelSpec("claude-sonnet-4-6", "20251124"),
+    ModelSpec("claude-opus-4-7", "20251124", sampling=False, thinking="adaptive"),
+    ModelSpec("claude-opus-4-8", "20251124", sampling=False, thinking="adaptive"),
+    ModelSpec("claude-opus-5", "20251124", sampling=False, thinking="adaptive"),
+    ModelSpec("claude-sonnet-5", "20251124", sampling=False, thinking="adaptive"),
+    ModelSpec("claude-fable-5", "20251124", sampling=False, thinking="adaptive"),
+    ModelSpec("claude-mythos-5", "20251124", sampling=False, thinking="adaptive"),
+    *(ModelSpec(m, None, sampling=False, thinking="adaptive",
+                note=f"takes only the {NEWEST_TOOLSET} toolset (computer_20251124 is refused)")
+      for m in ("claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5", "claude-fable-5-1", "claude-mythos-5-1")),
+)
+
+
+def model_spec(model: str) -> ModelSpec | None:
+    """The table's row for a model id or alias (longest matching prefix), or None for a model it does not know."""
+    rows = [m for m in MODELS if model == m.prefix or model.startswith(m.prefix + "-")]
+    return max(rows, key=lambda m: len(m.prefix)) if rows else None
+
+
+def check_model(model: str) -> ModelSpec | None:
+    """ConfigError for a retired model (the API would answer 404 after the container started); else its row."""
+    spec = model_spec(model)
+    if spec is not None and spec.status == "retired":
+        raise ConfigError(f"model {model!r} is retired and the API no longer serves it ({spec.note}); choose a "
+                          "current model with --model")
+    return spec
 
 
 def toolset_for_model(model: str, forced: ToolsetName | None = None) -> Toolset:
-    """The toolset the model was trained with (the table in the computer-use docs), or the forced one."""
+    """The toolset the documentation pairs with the model, or the forced one (for models the table lacks)."""
+    spec = check_model(model)
     if forced is not None:
         return TOOLSETS[forced]
-    generation = model_generation(model)
-    if generation is not None:
-        family, major, minor = generation
-        if (major, minor) == (3, 5) and family == "sonnet":
-            return TOOLSETS["20241022"]
-        if (major, minor) == (3, 7) and family == "sonnet":
-            return TOOLSETS["20250124"]
-        if major == 4 and family == "opus" and minor >= 5:
-            return TOOLSETS["20251124"]
-        if major == 4:
-            return TOOLSETS["20250728"]
-    raise ConfigError(f"no computer-use tool versions known for model {model!r}; choose them with the agent option "
-                      f"tool_version={'|'.join(TOOLSETS)}")
+    if spec is None:
+        raise ConfigError(f"model {model!r} is not in deskbench's model table; name its computer-use tool version "
+                          f"with the agent option tool_version={'|'.join(TOOLSETS)} (and a price with pricing=PATH "
+                          "if it is not priced)")
+    if spec.toolset is None:
+        raise ConfigError(f"model {model!r} {spec.note}, which deskbench does not speak yet; force an older "
+                          f"version with the agent option tool_version={'|'.join(TOOLSETS)} at your own risk")
+    return TOOLSETS[spec.toolset]
