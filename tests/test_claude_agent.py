@@ -409,7 +409,7 @@ def test_claude_without_an_api_key_fails_before_any_container(monkeypatch: pytes
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["--model", "gpt-4o"], "no computer-use tool versions known for model 'gpt-4o'"),
+    (["--model", "gpt-4o"], "model 'gpt-4o' is not in deskbench's model table"),
     (["--agent-option", "thinking_budget"], "key=value"),
     (["--agent-option", "max_tokens=lots"], "max_tokens"),
 ])

@@ -136,7 +136,7 @@ def test_sampling_parameters_only_where_the_model_takes_them() -> None:
     with serve(script(TASK)) as srv:
         with pytest.raises(ConfigError, match="does not accept temperature"):
             make_claude(srv, model="claude-opus-4-7", temperature=0.2)
-        error = raw_request(srv, model="claude-opus-4-7", temperature=0.2)
+        error = raw_request(srv, model="claude-opus-4-7", extra_body={"temperature": 0.2})
         assert error.status_code == 400 and "`temperature` is deprecated" in str(error)
         error = raw_request(srv, model="claude-opus-4-7", max_tokens=4096,
                             thinking={"type": "enabled", "budget_tokens": 2048})
@@ -192,7 +192,8 @@ def test_batched_pruning_keeps_the_cached_prefix_where_one_at_a_time_loses_it() 
             assert all(c.status == 200 for c in srv.calls), [c.error_message for c in srv.calls]
             hits[chunk] = srv.cache_hits()
             reads[chunk] = sum(c.usage["cache_read_input_tokens"] for c in srv.successful_calls() if c.usage)
-    assert hits[5] > hits[1] and reads[5] > 2 * reads[1], (hits, reads)
+    # every call reads the system prompt and tools back; batched, most of the history is read back as well
+    assert hits[5] >= hits[1] > 0 and reads[5] > 2 * reads[1], (hits, reads)
 
 
 def test_call_records_are_json_and_name_the_request() -> None:
