@@ -16,7 +16,7 @@ from harness.errors import ConfigError
 
 DEFAULT_MODEL = "claude-sonnet-4-6"  # current, and speaks computer_20251124 with zoom
 ToolKind = Literal["computer", "bash", "editor"]
-BATCH = 5  # screenshots dropped at once by default (benchmarks/pruning.py: cheapest of 1..8 for 15-step episodes)
+BATCH = 5  # screenshots dropped at once by default (a guess, not yet measured: no pruning benchmark exists)
 
 
 class ClaudeOptions(BaseModel):
@@ -40,7 +40,7 @@ class ClaudeOptions(BaseModel):
     #: screenshots kept in the history (older ones become a short placeholder); None keeps all
     keep_screenshots: int | None = Field(default=3, ge=1)
     #: drop old screenshots only in batches of this many, so the cached prefix survives that many turns
-    #: (1 drops one per turn and rewrites the prefix every turn; see benchmarks/pruning.py)
+    #: (1 drops one per turn and rewrites the prefix every turn)
     screenshot_drop_chunk: int = Field(default=BATCH, ge=1)
     prompt_caching: bool = True
     #: send the desktop as it is at the start with the instruction (saves the model a screenshot step)
