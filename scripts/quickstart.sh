@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 scripts/ensure-docker.sh
+scripts/ensure-tesseract.sh
 .venv/bin/deskbench images build desktop office
 .venv/bin/deskbench run "$@"

@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install.sh
 scripts/ensure-docker.sh
 scripts/ensure-chromium.sh
+scripts/ensure-tesseract.sh
 .venv/bin/deskbench images build
 exec .venv/bin/python -m pytest -q "$@"

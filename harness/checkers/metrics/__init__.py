@@ -8,12 +8,15 @@ data raise ``CheckerError``.
 
 from harness.checkers.metrics import (  # noqa: F401  (imported to register their metrics)
     archives,
+    audio_video,
     browser,
+    code,
     config,
     docs,
     images,
     mail,
     media,
+    ocr,
     pdf,
     sheets,
     slides,
