@@ -33,12 +33,17 @@ def tesseract() -> str:
     """The tesseract program; CheckerError naming the install script when it is absent (a host problem)."""
     found = shutil.which("tesseract")
     if found is None:
-        raise CheckerError("compare_image_text: tesseract is not installed on this host (scripts/ensure-tesseract.sh)")
+        raise CheckerError("OCR: tesseract is not installed on this host (scripts/ensure-tesseract.sh)")
     return found
 
 
 def read_text(image: Image.Image) -> str:
     """The words Tesseract reads in ``image``, joined by single spaces."""
+    return " ".join(read_lines(image).split())
+
+
+def read_lines(image: Image.Image) -> str:
+    """The text Tesseract reads in ``image``, line by line (each line ends in a newline)."""
     grey = image.convert("L")
     if grey.width < MIN_WIDTH:
         factor = max(1, min(4, MIN_WIDTH // max(1, grey.width)))
@@ -50,10 +55,11 @@ def read_text(image: Image.Image) -> str:
             done = subprocess.run([tesseract(), str(source), "stdout", "-l", "eng"], capture_output=True,
                                   timeout=OCR_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            raise CheckerError(f"compare_image_text: tesseract ran longer than {OCR_TIMEOUT_S:.0f} s") from None
+            raise CheckerError(f"OCR: tesseract ran longer than {OCR_TIMEOUT_S:.0f} s") from None
     if done.returncode != 0:
-        raise CheckerError(f"compare_image_text: tesseract failed: {done.stderr.decode(errors='replace')[:300]}")
-    return " ".join(done.stdout.decode("utf-8", errors="replace").split())
+        raise CheckerError(f"OCR: tesseract failed: {done.stderr.decode(errors='replace')[:300]}")
+    lines = done.stdout.decode("utf-8", errors="replace").replace("\f", "").splitlines()
+    return "".join(line.rstrip() + "\n" for line in lines if line.strip())
 
 
 def _open_image(path: str) -> Image.Image | None:
