@@ -188,6 +188,11 @@ def _select(selector: str, then: str) -> str:
     return f"(() => {{ const e = document.querySelector({json.dumps(selector)}); return e ? ({then}) : null; }})()"
 
 
+#: a click from a script: a link that would open a new window opens in the same tab instead (a script's
+#: click is no user gesture, so the browser's pop-up blocker would swallow the new window)
+_CLICK = "(e.closest('a') && e.closest('a').removeAttribute('target'), e.click(), true)"
+
+
 @getter("page_info")
 def page_info(ctx: EvalContext, spec: Getter) -> dict[str, str] | None:
     """Title, URL and HTML of the page at ``url`` (opened in a tab of its own, with the profile's cookies).
@@ -229,7 +234,7 @@ def _info(devtools: DevTools, tab: Tab, url: str, info: dict[str, Any]) -> Any:
         _evaluate(devtools, tab, f"(location.href = {json.dumps(url)}, true)")
         devtools.wait_loaded([tab.id], timeout=PAGE_TIMEOUT_S)
     for step in selectors[:-1]:
-        _wait_value(devtools, tab, _select(step, "(e.click(), true)"))
+        _wait_value(devtools, tab, _select(step, _CLICK))
         time.sleep(POLL_S)
         devtools.wait_loaded([tab.id], timeout=PAGE_TIMEOUT_S)
     read = "e.innerText" if action.endswith("inner_text") else f"(e.getAttribute({attribute}) ?? '')"
@@ -258,9 +263,20 @@ def info_from_website(ctx: EvalContext, spec: Getter) -> Any:
 _PRINT = r'''
 set -u
 dir=$(mktemp -d /tmp/deskbench-pdf.XXXXXX) || exit 3
-timeout "$2" chromium --headless=new --no-sandbox --disable-gpu --no-first-run --disable-sync \
+setsid chromium --headless=new --no-sandbox --disable-gpu --no-first-run --disable-sync \
   --disable-background-networking --disable-component-update --no-pdf-header-footer \
-  --user-data-dir="$dir/profile" --print-to-pdf="$dir/page.pdf" "$1" >/dev/null 2>&1
+  --user-data-dir="$dir/profile" --print-to-pdf="$dir/page.pdf" "$1" >/dev/null 2>&1 &
+browser=$!
+# the headless browser may linger after writing the file: done once the file is complete (its size holds)
+size=-1
+for _ in $(seq $(( $2 * 4 ))); do
+  kill -0 "$browser" 2>/dev/null || break
+  now=$(stat -c %s "$dir/page.pdf" 2>/dev/null || echo -1)
+  if [ "$now" -gt 0 ] && [ "$now" = "$size" ]; then break; fi
+  size=$now
+  sleep 0.25
+done
+kill -KILL -- "-$browser" 2>/dev/null; wait "$browser" 2>/dev/null
 echo "$dir"
 '''
 
@@ -295,33 +311,29 @@ _NEXT_AVAILABLE = ("button.next-available", "button[class*='next-available']", "
 
 
 def _recreation_steps(devtools: DevTools, tab: Tab, class_name: str, order: int | None) -> dict[str, str]:
-    """Search for "Diamond", open the first highlighted result, ask for the next available date, read."""
+    """Search for "Diamond", open the first highlighted result, ask for the next available date, read.
+
+    The benchmark's browser opens the result in a pop-up window; here it opens in the getter's own tab.
+    """
     _wait_value(devtools, tab, _FILL, PAGE_TIMEOUT_S)
-    _wait_value(devtools, tab, _select("button.nav-search-button", "(e.click(), true)"), PAGE_TIMEOUT_S)
-    before = {t.id for t in devtools.tabs()}
-    _wait_value(devtools, tab, _select(".search-result-highlight--success", "(e.click(), true)"), PAGE_TIMEOUT_S)
-    deadline = time.monotonic() + PAGE_TIMEOUT_S
-    popup: Tab | None = None
-    while popup is None and time.monotonic() < deadline:
-        popup = next((t for t in devtools.tabs() if t.id not in before), None)
-        time.sleep(POLL_S)
-    target = popup or tab  # the result may open in the same tab
+    _wait_value(devtools, tab, _select("button.nav-search-button", _CLICK), PAGE_TIMEOUT_S)
+    search_page = _evaluate(devtools, tab, "location.href")
+    _wait_value(devtools, tab, _select(".search-result-highlight--success", _CLICK), PAGE_TIMEOUT_S)
+    _wait_value(devtools, tab, f"location.href !== {json.dumps(search_page)} || null", PAGE_TIMEOUT_S)
+    devtools.wait_loaded([tab.id], timeout=PAGE_TIMEOUT_S)
+    for selector in _NEXT_AVAILABLE:
+        try:
+            _wait_value(devtools, tab, _select(selector, _CLICK), 5.0 if selector == _NEXT_AVAILABLE[0] else 0.0)
+            break
+        except _PageFailed:
+            continue
+    index = 0 if order is None else order
+    script = (f"(() => {{ const all = document.getElementsByClassName({json.dumps(class_name)});"
+              f" return all.length > {index} ? (all[{index}].textContent || '').trim() : null; }})()")
     try:
-        devtools.wait_loaded([target.id], timeout=PAGE_TIMEOUT_S)
-        for selector in _NEXT_AVAILABLE:
-            try:
-                _wait_value(devtools, target, _select(selector, "(e.click(), true)"), 5.0)
-                break
-            except _PageFailed:
-                continue
-        index = 0 if order is None else order
-        script = (f"(() => {{ const all = document.getElementsByClassName({json.dumps(class_name)});"
-                  f" return all.length > {index} ? (all[{index}].textContent || '').trim() : '__EVALUATION_FAILED__'; }})()")
-        text = _wait_value(devtools, target, script, SELECTOR_TIMEOUT_S)
-    finally:
-        if popup is not None:
-            devtools.close_tabs([popup.id])
-    return {class_name: str(text)}
+        return {class_name: str(_wait_value(devtools, tab, script, SELECTOR_TIMEOUT_S))}
+    except _PageFailed:
+        return {class_name: "__EVALUATION_FAILED__"}
 
 
 @getter("gotoRecreationPage_and_get_html_content")
