@@ -250,11 +250,29 @@ def _window_root(title: str, opened: set[str]) -> str | None:
     return None
 
 
-def opened_folders(ctx: EvalContext) -> set[str]:
-    """Names of the folders VS Code has opened in this profile (its per-workspace state, ``workspace.json``)."""
+def _folder_name(uri: str) -> str:
+    return PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(uri).path)).name
+
+
+def opened_folders(ctx: EvalContext) -> tuple[set[str], str | None]:
+    """Names of the folders VS Code has opened in this profile, and the one opened last if known.
+
+    The browser-served VS Code (code-server) records the folder its last window
+    asked for in ``coder.json``; the desktop app keeps a ``workspace.json`` per folder.
+    """
+    names: set[str] = set()
+    last: str | None = None
+    coder = read_guest_file(ctx, "vscode_config", f"{VSCODE_DATA}/coder.json", 65536)
+    try:
+        query = json.loads(coder or b"{}").get("query", {})
+    except (ValueError, AttributeError):
+        query = {}
+    for key in ("folder", "workspace"):
+        if isinstance(query, dict) and isinstance(query.get(key), str) and query[key]:
+            last = _folder_name(query[key]) if key == "folder" else PurePosixPath(query[key]).stem
+            names.add(last)
     listing = ctx.guest.run(["find", f"{VSCODE_DATA}/User/workspaceStorage", "-mindepth", "2", "-maxdepth", "2",
                              "-name", "workspace.json"], shell=False, timeout=30)
-    names: set[str] = set()
     for path in listing.stdout.splitlines()[:1000]:
         data = read_guest_file(ctx, "vscode_config", path, 65536)
         try:
@@ -262,15 +280,15 @@ def opened_folders(ctx: EvalContext) -> set[str]:
         except (ValueError, AttributeError):
             continue
         if isinstance(folder, str):
-            names.add(PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(folder).path)).name)
-    return names
+            names.add(_folder_name(folder))
+    return names, last
 
 
 def open_project(ctx: EvalContext) -> str:
     """What OSWorld's VS Code extension command ``OpenProject`` writes: the name of the folder open in the
-    VS Code window ("" when none is)."""
-    opened = opened_folders(ctx)
-    windows = [w for w in ctx.guest.windows() if w.wm_class[1].lower() == "code" or w.wm_class[0].lower() == "code"]
+    VS Code window, the active one first ("" when no window shows a folder)."""
+    opened, _last = opened_folders(ctx)
+    windows = [w for w in ctx.guest.windows() if "code" in (w.wm_class[0].lower(), w.wm_class[1].lower())]
     windows.sort(key=lambda w: not w.active)
     for window in windows:
         root = _window_root(window.title, opened)
