@@ -326,9 +326,9 @@ _register_suite_commands()
 
 
 def _register_result_commands() -> None:
-    from harness.cli import plot_cmds, report_cmds, view_cmds
+    from harness.cli import plot_cmds, report_cmds, rescore_cmds, view_cmds
 
-    for module in (report_cmds, plot_cmds, view_cmds):
+    for module in (report_cmds, plot_cmds, view_cmds, rescore_cmds):
         module.register(app)
 
 

@@ -45,6 +45,7 @@ from harness.runner.blame import (
     blame_lost_desktop,
 )
 from harness.runner.policy import ConfirmationPolicy, denial_message
+from harness.runner.rescore import keep_snapshot
 from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
 from harness.sandbox.egress import EgressPolicy
 from harness.sandbox.guest import Screenshot, UnscorableOutput
@@ -168,6 +169,8 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
                     _check_deadline(deadline, "before evaluation")
                     _evaluate_final(record, box, task, cache, loop, writer, deadline)
                     timings.evaluation = time.monotonic() - t
+                    if writer is not None:  # the state the checkers read, for ``deskbench rescore``
+                        keep_snapshot(box, writer.folder)
                 except Exception as exc:
                     outcome = _agent_outcome(box, exc)
                     if outcome is None:

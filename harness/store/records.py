@@ -15,7 +15,8 @@ from harness.tasks.schema import SafetyKind
 #: 4: ``reason`` (why a scored failure failed when the checkers did not decide it: the agent's timeout, a desktop it
 #: broke, an output it made unscorable).  Earlier lines still load.
 #: 5: status ``harness_error`` (an exception in deskbench's own code; its traceback is in the episode folder).
-RECORD_VERSION = 5
+#: 6: a scored episode keeps the desktop state it was scored on (``harness.store.snapshot``), for ``rescore``.
+RECORD_VERSION = 6
 
 Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
                  "needs_network", "needs_account", "harness_error"]
