@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,33 @@ def test_older_record_version_is_one_line(run: Path, tmp_path: Path) -> None:
     lines = [json.loads(line) for line in (copy / "episodes.jsonl").read_text().splitlines()]
     (copy / "episodes.jsonl").write_text("".join(json.dumps({**line, "record_version": 5}) + "\n" for line in lines))
     _one_line(copy, "records of version 5")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", "rescore", *args], capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+def test_cli_rescores_with_a_checker_fixed_in_the_suite_files(run: Path, tmp_path: Path) -> None:
+    """The suite as it is on disk now: an edited expected value in the task file reaches the old run."""
+    suite = tmp_path / "files"
+    shutil.copytree(SMOKE / "files", suite)
+    task = json.loads((suite / "rename-photos.json").read_text())
+    task["evaluator"]["expected"]["rules"]["include"].append("missing.jpg")
+    (suite / "rename-photos.json").write_text(json.dumps(task))
+    done = _cli(str(run), "--tasks", str(suite), "--out", str(tmp_path / "view"))
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith("files.")}
+    assert lines["files.rename-photos.b15.r0"].split()[1:4] == ["1", "0", "changed"]
+    assert lines["files.sort-downloads.b15.r0"].split()[1:] == ["1", "1"]
+    assert "is not in the given tasks" in lines["files.live-tree.b15.r0"]
+    assert "1 of 3 episodes changed under osworld" in done.stdout
+
+
+def test_cli_bad_input_is_one_line(run: Path, tmp_path: Path) -> None:
+    (tmp_path / "view").mkdir()
+    done = _cli(str(run), "--tasks", str(SMOKE / "files"), "--out", str(tmp_path / "view"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert "already exists; rescore never overwrites" in done.stderr
+    done = _cli(str(run), "--tasks", str(SMOKE / "files"), "--checkers", "lenient")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "choose one of osworld, strict" in done.stderr
