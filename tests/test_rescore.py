@@ -143,3 +143,31 @@ def test_cli_bad_input_is_one_line(run: Path, tmp_path: Path) -> None:
     assert "already exists; rescore never overwrites" in done.stderr
     done = _cli(str(run), "--tasks", str(SMOKE / "files"), "--checkers", "lenient")
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "choose one of osworld, strict" in done.stderr
+
+
+def _broken(result: object, expected: object, **options: object) -> float:
+    raise ValueError("a checker bug")
+
+
+def _fixed(result: object, expected: object, **options: object) -> float:
+    return float(result == "report.txt\ntodo.txt\n")
+
+
+def test_a_checker_error_is_scored_once_the_checker_is_fixed(tmp_path: Path, desktop_image: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.checkers import METRICS
+    from harness.runner import RunConfig, execute_run
+
+    base = next(t for t in load_tasks(SMOKE / "files") if t.id == "sort-downloads")
+    evaluator = base.evaluator.model_dump(exclude_none=True)
+    evaluator.update(func="pytest_rescore_metric", result=evaluator["result"][0], expected=evaluator["expected"][0])
+    task = base.model_copy(update={"evaluator": Evaluator.model_validate(evaluator)})
+    folder = RunFolder(tmp_path / "pytest-rescore-checker-error")
+    monkeypatch.setitem(METRICS, "pytest_rescore_metric", _broken)
+    (record,) = execute_run([task], RunConfig(agent="oracle", image=desktop_image), folder)
+    assert record.status == "checker_error" and "a checker bug" in (record.error or "")
+    monkeypatch.setitem(METRICS, "pytest_rescore_metric", _fixed)
+    result = rescore_run(folder.path, [task], out=tmp_path / "view")
+    assert [(r.old, r.new, r.note) for r in result.rows] == [(None, 1.0, "")]
+    (new,) = RunFolder(tmp_path / "view").results()
+    assert new.status == "success" and new.error is None

@@ -172,6 +172,8 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
                     if writer is not None:  # the state the checkers read, for ``deskbench rescore``
                         keep_snapshot(box, writer.folder)
                 except Exception as exc:
+                    if isinstance(exc, CheckerError) and writer is not None:  # a fixed checker may score it later
+                        keep_snapshot(box, writer.folder)
                     outcome = _agent_outcome(box, exc)
                     if outcome is None:
                         raise

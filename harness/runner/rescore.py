@@ -5,7 +5,8 @@ writable places (home, /tmp, /var/tmp: the only places it can write, so the
 whole changed part of its file system) after postconfig and the checkers ran.
 A rescore restores each archive into a fresh container of the same image id
 and runs the evaluator again, without postconfig: postconfig already ran
-before the snapshot, and running it twice (a second "save" keystroke, a
+before the snapshot (an episode whose checker failed keeps its state too,
+so that a fixed checker can score it), and running it twice (a second "save" keystroke, a
 relaunched app) would score another state than the one recorded.  Getters
 that read live application state (the accessibility tree, browser tabs over
 DevTools, window geometry, a player's status, a terminal's text) cannot see it
@@ -199,7 +200,7 @@ def _plan(run_dir: Path, record: EpisodeResult, tasks: Sequence[Task]) -> _Plan:
     live = live_getters(task)
     if live:
         return _Plan(record, task, keep=f"not re-scorable: live application state ({', '.join(live)})")
-    if record.status not in ("success", "failure") or record.reason is not None:
+    if record.status not in ("success", "failure", "checker_error") or record.reason is not None:
         return _Plan(record, keep=f"not scored by the checkers ({record.reason or record.status})")
     episode_dir = episode_folder(run_dir, record.episode_id if record.attempt == 0
                                  else f"{record.episode_id}.a{record.attempt}")
@@ -250,7 +251,7 @@ def _rescore(plan: _Plan, semantics: Semantics, screen: tuple[int, int]) -> tupl
             new.status, new.score, new.error = "checker_error", None, str(exc)
             new.checker = {"rescored": {"from_score": old.score, "from_checkers": old.checkers}}
             return new, Row(old.episode_id, old.score, None, f"checker error: {exc}")
-    new.score = verdict.score
+    new.score, new.error = verdict.score, None  # a checker error the fix removed is no longer this record's
     new.status = "success" if verdict.score >= 1.0 else "failure"
     new.checker = {"note": verdict.note, "outcomes": [o.__dict__ for o in verdict.outcomes],
                    "rescored": {"from_score": old.score, "from_checkers": old.checkers}}
