@@ -54,7 +54,7 @@ def test_same_checkers_same_scores_and_live_state_named(run: Path, tmp_path: Pat
     assert (run / "episodes.jsonl").read_bytes() == before
     new = {r.task_id: r for r in RunFolder(tmp_path / "view").results()}
     assert new["sort-downloads"].checker["rescored"] == {"from_score": 1.0, "from_checkers": "osworld"}
-    assert "0 of 3 episodes changed" in compare_table(result) and "live-tree" in compare_table(result)
+    assert "0 of 3 episodes changed under osworld (tasks as the run had them)" in compare_table(result)
 
 
 def test_a_corrected_checker_changes_exactly_its_episodes(run: Path, tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_cli_rescores_with_a_checker_fixed_in_the_suite_files(run: Path, tmp_pat
     assert lines["files.rename-photos.b15.r0"].split()[1:4] == ["1", "0", "changed"]
     assert lines["files.sort-downloads.b15.r0"].split()[1:] == ["1", "1"]
     assert "is not in the given tasks" in lines["files.live-tree.b15.r0"]
-    assert "1 of 3 episodes changed under osworld" in done.stdout
+    assert "1 of 3 episodes changed under osworld (tasks changed since the run)" in done.stdout
 
 
 def test_cli_bad_input_is_one_line(run: Path, tmp_path: Path) -> None:

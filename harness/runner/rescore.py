@@ -34,6 +34,7 @@ from harness.sandbox.container import Sandbox, start_sandbox
 from harness.sandbox.engine import docker_client
 from harness.sandbox.ownership import owned_folder_prefix
 from harness.store.manifest import read_manifest as read_run_manifest
+from harness.store.manifest import suite_hash
 from harness.store.records import RECORD_VERSION, EpisodeResult
 from harness.store.run_folder import RunFolder
 from harness.store.snapshot import (
@@ -125,6 +126,7 @@ class Rescored:
     folder: Path
     semantics: Semantics
     rows: list[Row] = field(default_factory=list)
+    suite_changed: bool = False  # the given tasks differ from the run's (a fixed checker, an edited expected file)
 
     @property
     def not_rescorable(self) -> list[Row]:
@@ -156,7 +158,7 @@ def rescore_run(run_dir: Path, tasks: Sequence[Task], semantics: str | None = No
         raise RescoreError(f"{folder}: already exists; rescore never overwrites (choose another --out)")
     plans = [_plan(run_dir, record, tasks) for record in records]
     _check_images(plans)
-    result = Rescored(folder, chosen)
+    result = Rescored(folder, chosen, suite_changed=_suite_changed(run_dir, tasks))
     new_records = []
     for plan in plans:
         if log is not None and not plan.keep:
@@ -228,6 +230,14 @@ def _check_images(plans: Sequence[_Plan]) -> None:
             raise RescoreError(f"episode {plan.record.episode_id}: image {image_id or '(none recorded)'} "
                                f"({plan.snapshot.image if plan.snapshot else '?'}) is no longer in the Docker "
                                f"engine; rescore needs the exact image the run used") from None
+
+
+def _suite_changed(run_dir: Path, tasks: Sequence[Task]) -> bool:
+    """Whether the given tasks hash otherwise than the run's suite did (only the run's tasks are hashed)."""
+    manifest = read_run_manifest(run_dir)
+    recorded = manifest.identity.get("suite_hash") if manifest is not None else None
+    used = {(r.domain, r.task_id) for r in RunFolder(run_dir).results()}
+    return recorded is not None and recorded != suite_hash([t for t in tasks if (t.domain or "", t.id) in used])
 
 
 def _screen(run_dir: Path) -> tuple[int, int]:
@@ -308,6 +318,7 @@ def compare_table(result: Rescored) -> str:
         note = "; ".join(x for x in (mark, r.note) if x)
         out.append(f"{r.episode_id:<{width}}  {_score(r.old):>5}  {_score(r.new):>5}  {note}")
     changed = sum(r.changed for r in result.rows)
-    out.append(f"{changed} of {len(result.rows)} episodes changed under {result.semantics}; "
+    suite = "tasks changed since the run" if result.suite_changed else "tasks as the run had them"
+    out.append(f"{changed} of {len(result.rows)} episodes changed under {result.semantics} ({suite}); "
                f"{len(result.not_rescorable)} not re-scorable; new view: {result.folder}")
     return "\n".join(out)
