@@ -8,9 +8,10 @@ Docker, pandas and the office libraries the runner pulls in.
 
 from __future__ import annotations
 
-import importlib
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from harness.agents import Agent, EpisodeInfo, Observation, Turn, Usage
@@ -40,13 +41,7 @@ __all__ = ["Agent", "EpisodeInfo", "EpisodeResult", "Observation", "RunConfig", 
            "__version__", "execute_run", "load_results", "load_tasks", "run_suite"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'harness' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -48,9 +48,7 @@ def vm_file(ctx: EvalContext, spec: Getter) -> Any:
 @getter("vm_command_line")
 def vm_command_line(ctx: EvalContext, spec: Getter) -> str:
     """Standard output of a command run in the desktop."""
-    command = spec.field("command")
-    if command is None:
-        raise CheckerError("vm_command_line: missing field 'command'")
+    command = spec.require("command")
     result = ctx.guest.run(command, shell=bool(spec.field("shell", isinstance(command, str))),
                            timeout=float(spec.field("timeout", 60)))
     if result.timed_out:
@@ -61,18 +59,14 @@ def vm_command_line(ctx: EvalContext, spec: Getter) -> str:
 @getter("vm_command_error")
 def vm_command_error(ctx: EvalContext, spec: Getter) -> str:
     """Standard error of a command run in the desktop."""
-    command = spec.field("command")
-    if command is None:
-        raise CheckerError("vm_command_error: missing field 'command'")
+    command = spec.require("command")
     return ctx.guest.run(command, shell=bool(spec.field("shell", isinstance(command, str)))).stderr
 
 
 @getter("rule")
 def rule(ctx: EvalContext, spec: Getter) -> Any:
     """The getter's own ``rules`` object, as the expected value."""
-    rules = spec.field("rules")
-    if rules is None:
-        raise CheckerError("rule: missing field 'rules'")
+    rules = spec.require("rules")
     return rules
 
 

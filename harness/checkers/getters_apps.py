@@ -375,7 +375,5 @@ def shortcuts_on_desktop(ctx: EvalContext, spec: Getter) -> dict[str, str]:
 @getter("time_diff_range")
 def time_diff_range(ctx: EvalContext, spec: Getter) -> Any:
     """The spec's ``diff_range_in_minutes`` (the metric compares a file's time with now within it)."""
-    value = spec.field("diff_range_in_minutes")
-    if value is None:
-        raise CheckerError("time_diff_range: missing field 'diff_range_in_minutes'")
+    value = spec.require("diff_range_in_minutes")
     return value

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.actions.vocabulary import Action
+from harness.errors import CheckerError
 
 SCHEMA_VERSION = 1
 
@@ -38,6 +39,13 @@ class Getter(_Open):
 
     def field(self, name: str, default: Any = None) -> Any:
         return (self.model_extra or {}).get(name, default)
+
+    def require(self, name: str) -> Any:
+        """Field ``name``; a getter that cannot work without it raises one line naming the getter and the field."""
+        value = self.field(name)
+        if value is None:
+            raise CheckerError(f"{self.type}: missing field {name!r}")
+        return value
 
 
 class Evaluator(_Open):
