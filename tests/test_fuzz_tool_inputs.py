@@ -220,7 +220,7 @@ class StrictGuest:
             return CommandResult(0, f"ran {len(script)} characters", "", False, 0.01)
         return CommandResult(0, "", "", False, 0.01)
 
-    def read_file(self, path: str) -> bytes:
+    def read_file(self, path: str, max_bytes: int = MAX_FILE_BYTES, *, as_user: bool = False) -> bytes:
         self.requests += 1
         assert not path.startswith(("/proc/", "/sys/", "/dev/")), f"reading {path} would hang or break the guest"
         assert self.sizes.get(path, 0) <= MAX_FILE_BYTES, "reading a file larger than the editor's limit"
@@ -383,7 +383,10 @@ def test_the_agent_loop_answers_every_bad_call_with_an_error_result(toolset: str
     task = "Fuzz the tools, please."
     tools, _ = toolbox(TOOLSETS[toolset].editor_version)  # type: ignore[index]
     with MockServer([Script(task, turns)]) as srv:
-        agent = make_claude(srv, tool_version=toolset, model="claude-sonnet-4-5")
+        # room for the largest drawn input: the server cuts a longer reply off at max_tokens, as the API does,
+        # and this test is about what the tools answer, not about cut-off replies (tests/test_claude_api.py)
+        agent = make_claude(srv, tool_version=toolset, model="claude-sonnet-4-5", max_tokens=4_000_000,
+                            max_tokens_ceiling=4_000_000)
         result = drive(agent, task, lambda a: tools.execute(a), budget=len(turns) + 2)
     assert result[-1].control == "DONE"
     for message in agent.messages[2::2]:

@@ -292,10 +292,14 @@ class GuestClient:
             payload["shell"] = shell
         return int(self._json("POST", "/spawn", payload)["pid"])
 
-    def read_file(self, path: str, max_bytes: int = MAX_FILE) -> bytes:
-        """A desktop file's bytes; UnscorableOutput when it is unreadable, not a regular file, or over ``max_bytes``."""
-        status, _, data = self._request("GET", "/file", query={"path": path, "max_bytes": max_bytes},
-                                        limit=max_bytes + 65536)
+    def read_file(self, path: str, max_bytes: int = MAX_FILE, *, as_user: bool = False) -> bytes:
+        """A desktop file's bytes; UnscorableOutput when it is unreadable, not a regular file, or over ``max_bytes``.
+
+        ``as_user`` reads it as the desktop user may (the agent's editor), not
+        with the guest's right to read the whole final state (the checkers).
+        """
+        query: dict[str, Any] = {"path": path, "max_bytes": max_bytes, **({"as": "user"} if as_user else {})}
+        status, _, data = self._request("GET", "/file", query=query, limit=max_bytes + 65536)
         if status in (403, 409, 413):
             _raise_for_status(status, data, f"read {path}", UnscorableOutput)
         _raise_for_status(status, data, f"read {path}")

@@ -109,7 +109,7 @@ class Editor:
             raise ToolError(f"the file {path} has {info.size} bytes; the editor opens files up to {MAX_FILE_BYTES} "
                             "bytes: use the bash tool (grep -n, sed -n, head) to work on it")
         try:
-            data = self.guest.read_file(path)
+            data = self.guest.read_file(path, as_user=True)
         except GuestError as exc:
             if exc.status == 404:
                 raise ToolError(f"the path {path} does not exist") from None

@@ -29,7 +29,6 @@ import shutil
 import signal
 import socket
 import socketserver
-import stat
 import struct
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import filereads  # noqa: E402
 from privileges import DESKTOP_UID, as_checker_user, as_desktop_user, desktop_argv, guest_environment  # noqa: E402
 from xgrab import Grabber  # noqa: E402
 
@@ -580,8 +580,9 @@ class Handler(BaseHTTPRequestHandler):
         path = q.get("path", "")
         if not path.startswith("/"):
             raise GuestError(f"path must be absolute: {path!r}")
-        self._send(200, read_bounded(path, min(int(q.get("max_bytes", MAX_FILE)), MAX_FILE)),
-                   "application/octet-stream")
+        limit = min(int(q.get("max_bytes", MAX_FILE)), MAX_FILE)
+        data = read_as_desktop_user(path, limit) if q.get("as") == "user" else read_bounded(path, limit)
+        self._send(200, data, "application/octet-stream")
 
     def file_put(self) -> None:
         q = self._query()
@@ -616,38 +617,26 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def read_bounded(path: str, limit: int) -> bytes:
-    """A regular file's bytes, at most ``limit``: a final symbolic link, a FIFO, a device or a bigger file is refused.
-
-    Opened without following a final link and without blocking (a FIFO
-    would hang the read), then checked on the open descriptor, so a file
-    swapped in between is seen as what it is.  Status 409 (not a regular
-    file) and 413 (too large) tell the host the desktop left something that
-    cannot be scored; 403 (unreadable) likewise.
-    """
+    """A file as the guest reads it for the checkers (see :mod:`filereads`), refusals as GuestError."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise GuestError(f"no such file: {path}", 404) from None
-    except PermissionError:
-        raise GuestError(f"permission denied: {path}", 403) from None
-    except OSError as exc:
-        if exc.errno == 40:  # ELOOP: the last component is a symbolic link
-            raise GuestError(f"is a symbolic link: {path}", 409) from None
-        if exc.errno == 21:  # EISDIR
-            raise GuestError(f"is a directory: {path}", 400) from None
-        raise GuestError(f"cannot open {path}: {exc.strerror}", 409) from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise GuestError(f"is a directory: {path}", 400)
-        if not stat.S_ISREG(info.st_mode):
-            raise GuestError(f"not a regular file (mode {stat.filemode(info.st_mode)}): {path}", 409)
-        if info.st_size > limit:
-            raise GuestError(f"file too large: {path} has {info.st_size} bytes, the limit is {limit}", 413)
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise GuestError(f"file too large: {path} grew past the limit of {limit} bytes while read", 413)
-    return data
+        return filereads.read_bounded(path, limit)
+    except filereads.ReadRefused as exc:
+        raise GuestError(str(exc), exc.status) from None
+
+
+def read_as_desktop_user(path: str, limit: int) -> bytes:
+    """A file as the desktop user may read it (the agent's editor): :mod:`filereads` run as uid 1000."""
+    argv = [sys.executable, "-I", "-S", filereads.__file__, path, str(limit)]
+    proc = start_process(argv, {"as": "user"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise GuestError(f"reading {path} timed out", 504) from None
+    if proc.returncode == 0:
+        return out
+    status, _, message = err.decode(errors="replace").partition(" ")
+    raise GuestError(message or f"cannot read {path}", int(status) if status.isdigit() else 500)
 
 
 _WRITER = 'umask 022; mkdir -p -- "$(dirname -- "$1")" && cat > "$1" && if [ -n "$2" ]; then chmod -- "$2" "$1"; fi'
@@ -669,6 +658,8 @@ def write_as_desktop_user(path: str, data: bytes, mode: str | None) -> None:
         text = err.decode(errors="replace").strip()
         status = 400 if "Is a directory" in text else 403 if "ermission denied" in text else 507 if "space" in text \
             else 500
+        if status == 403:  # worded as a refused read is, so the agent sees one kind of message for both
+            raise GuestError(f"permission denied: {path}", status)
         raise GuestError(f"cannot write {path}: {text}", status)
 
 

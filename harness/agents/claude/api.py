@@ -163,8 +163,14 @@ class MessagesCaller:
     def _attempt(self, stream: bool, request: dict[str, Any]) -> tuple[Any, str | None]:
         """The parsed message and its request id, from one HTTP exchange."""
         if stream:
-            with self.client.beta.messages.stream(**request) as events:
-                message = events.get_final_message()
-                return message, events.response.headers.get("request-id")
+            try:
+                with self.client.beta.messages.stream(**request) as events:
+                    message = events.get_final_message()
+                    return message, events.response.headers.get("request-id")
+            except ValueError:
+                # the SDK's incremental JSON parser refuses tool input that whole-message JSON accepts (a lone
+                # surrogate escape, say): ask once more without streaming, so the tool sees the model's input
+                # and answers it with an error result like any other bad input
+                pass
         raw = self.client.beta.messages.with_raw_response.create(**request)
         return raw.parse(), raw.headers.get("request-id")
