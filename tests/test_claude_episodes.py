@@ -126,8 +126,8 @@ class UnknownToolType(ClaudeAgent):
 class DropsAResult(ClaudeAgent):
     """Forgets the tool_result of the previous turn's tool_use."""
 
-    def request(self) -> dict[str, Any]:
-        request = super().request()
+    def request(self, max_tokens: int | None = None) -> dict[str, Any]:
+        request = super().request(max_tokens)
         last = request["messages"][-1]
         if last["role"] == "user" and any(b.get("type") == "tool_result" for b in last["content"]):
             request["messages"][-1] = {"role": "user", "content": [{"type": "text", "text": "go on"}]}
