@@ -47,10 +47,10 @@ def vm_file(ctx: EvalContext, spec: Getter) -> Any:
 
 @getter("vm_command_line")
 def vm_command_line(ctx: EvalContext, spec: Getter) -> str:
-    """Standard output of a command run in the desktop."""
+    """Standard output of a command run in the desktop (as the checkers' read-only user; see ``_runs_as``)."""
     command = spec.require("command")
     result = ctx.guest.run(command, shell=bool(spec.field("shell", isinstance(command, str))),
-                           timeout=float(spec.field("timeout", 60)))
+                           timeout=float(spec.field("timeout", 60)), as_guest=_runs_as(spec))
     if result.timed_out:
         raise CheckerError(f"vm_command_line: command timed out: {command!r}")
     return result.stdout
@@ -58,9 +58,25 @@ def vm_command_line(ctx: EvalContext, spec: Getter) -> str:
 
 @getter("vm_command_error")
 def vm_command_error(ctx: EvalContext, spec: Getter) -> str:
-    """Standard error of a command run in the desktop."""
+    """Standard error of a command run in the desktop (as the checkers' read-only user; see ``_runs_as``)."""
     command = spec.require("command")
-    return ctx.guest.run(command, shell=bool(spec.field("shell", isinstance(command, str)))).stderr
+    return ctx.guest.run(command, shell=bool(spec.field("shell", isinstance(command, str))),
+                         as_guest=_runs_as(spec)).stderr
+
+
+def _runs_as(spec: Getter) -> bool | None:
+    """Who runs a getter's command: the checkers' user (None, the default), or the desktop user (False).
+
+    The checkers' user reads the final state and can change nothing, so
+    neither the agent's planted programs nor its processes can touch it.  A
+    task whose check must exercise what the agent made -- run its script,
+    which writes files -- says ``"run_as": "user"``: that command then runs
+    as the agent's own user, and the task accepts that it runs the agent's code.
+    """
+    who = spec.field("run_as", "checker")
+    if who not in ("checker", "user"):
+        raise CheckerError(f"{spec.type}: run_as must be 'checker' or 'user', not {who!r}")
+    return False if who == "user" else None
 
 
 @getter("rule")
