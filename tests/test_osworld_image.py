@@ -3,6 +3,7 @@ where OSWorld's getters read them, sudo only where a task opts in, and OSWorld's
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -118,6 +119,58 @@ def _window(sandbox: Sandbox, words: str) -> Any:
                   lambda: next((w for w in sandbox.guest.windows() if words in w.title), None))
 
 
+VLCRC = "/home/user/.config/vlc/vlcrc"
+
+
+def _vlcrc(box: Sandbox) -> str:
+    return box.guest.run(["cat", VLCRC]).stdout
+
+
+def _rewritten(box: Sandbox, before: str) -> str:
+    """vlcrc's text once VLC has saved it (different from ``before`` and with the option), else ''."""
+    text = _vlcrc(box)
+    return text if text != before and "one-instance-when-started-from-file=" in text else ""
+
+
+def _poll(check: Callable[[], Any], timeout: float) -> Any:
+    """``check()``'s first true value within ``timeout`` seconds, or its last value."""
+    deadline = time.monotonic() + timeout
+    value = check()
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.2)
+        value = check()
+    return value
+
+
+def _untick_one_instance_and_save(box: Sandbox, attempts: int = 3) -> str:
+    """Tools > Preferences (Ctrl+P), untick "Use only one instance when started from file manager", Save.
+
+    Qt lays the dialog out (and the window manager may move it) after the window maps, and no event says when, so a
+    click can land before the checkbox or the button is where it will be. A missed click leaves the box ticked or the
+    file unsaved, so trying again is safe: each attempt reads the window's position afresh, waits for VLC to rewrite
+    vlcrc, and closes the dialog if it is still open."""
+    vlcrc = ""
+    for _ in range(attempts):
+        box.guest.activate_window(_window(box, "VLC media player").id)
+        box.guest.input({"op": "key", "keys": "ctrl+p"})
+        _window(box, "Simple Preferences")
+        time.sleep(1.0)
+        prefs = _window(box, "Simple Preferences")
+        before = _vlcrc(box)
+        box.guest.input({"op": "click", "x": prefs.x + 40, "y": prefs.y + 517})
+        box.guest.input({"op": "click", "x": prefs.x + 664, "y": prefs.y + 678})
+        vlcrc = _poll(functools.partial(_rewritten, box, before), 20) or before
+        if "\none-instance-when-started-from-file=0" in vlcrc:
+            return vlcrc
+        still_open = [w for w in box.guest.windows() if "Simple Preferences" in w.title]
+        if still_open:
+            box.guest.activate_window(still_open[0].id)
+            box.guest.input({"op": "key", "keys": "Escape"})
+        _until("the preferences dialog closed",
+               lambda: not any("Simple Preferences" in w.title for w in box.guest.windows()), 10)
+    return vlcrc
+
+
 # GET status.xml the way OSWorld's getter does (basic authentication, empty user name); curl is not in the image.
 STATUS = """import base64, sys, urllib.request
 request = urllib.request.Request("http://127.0.0.1:8080/requests/status.xml")
@@ -135,16 +188,7 @@ def test_vlc_answers_on_its_http_interface_and_writes_vlcrc(box: Sandbox) -> Non
     assert "<state>stopped</state>" in status
     denied = box.guest.run(["python3", "-c", STATUS, "wrong"])
     assert "HTTP Error 401" in denied.stderr
-    # Tools > Preferences (Ctrl+P); untick "Use only one instance when started from file manager"; Save.
-    box.guest.activate_window(_window(box, "VLC media player").id)
-    box.guest.input({"op": "key", "keys": "ctrl+p"})
-    prefs = _window(box, "Simple Preferences")
-    time.sleep(1.0)  # Qt lays the page out after mapping the window; no event tells when
-    box.guest.input({"op": "click", "x": prefs.x + 40, "y": prefs.y + 517})
-    box.guest.input({"op": "click", "x": prefs.x + 664, "y": prefs.y + 678})
-    vlcrc = _until("vlcrc rewritten by VLC", lambda: (lambda text: text if "one-instance-when-started-from-file="
-                                                      in text else "")(
-        box.guest.read_file("/home/user/.config/vlc/vlcrc").decode()), 30)
+    vlcrc = _untick_one_instance_and_save(box)
     assert "\none-instance-when-started-from-file=0" in vlcrc
     assert "\nhttp-password=password" in vlcrc and "\nextraintf=http" in vlcrc  # the web interface stays on
 
