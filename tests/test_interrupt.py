@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,27 @@ from .conftest import REPO, SMOKE
 pytestmark = pytest.mark.docker
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_signal_mid_episode_removes_the_container(sig: signal.Signals, tmp_path: Path, desktop_image: str) -> None:
+def _inherit(disposition: signal.Handlers) -> Callable[[], None]:
+    """Start the child with SIGINT set to ``disposition``: a shell without job control starts `cmd &` with it
+    ignored, and Python keeps an ignored SIGINT ignored unless the program says otherwise."""
+    def set_it() -> None:
+        signal.signal(signal.SIGINT, disposition)
+
+    return set_it
+
+
+@pytest.mark.parametrize(("sig", "inherited"), [(signal.SIGINT, signal.SIG_DFL), (signal.SIGINT, signal.SIG_IGN),
+                                                (signal.SIGTERM, signal.SIG_DFL)],
+                         ids=["SIGINT", "SIGINT-started-in-background", "SIGTERM"])
+def test_signal_mid_episode_removes_the_container(sig: signal.Signals, inherited: signal.Handlers, tmp_path: Path,
+                                                  desktop_image: str) -> None:
     run_dir = tmp_path / f"pytest-interrupt-{sig.name}"
     marker = tmp_path / "started"
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "run", "--suite", str(SMOKE / "terminal" / "count-errors.json"),
          "--agent", "tests.slow_agent:SlowAgent", "--run-dir", str(run_dir)],
         cwd=REPO, env={**os.environ, "SLOW_AGENT_MARKER": str(marker)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_inherit(inherited))
     deadline = time.monotonic() + 60
     while not marker.exists():
         assert proc.poll() is None, proc.communicate()

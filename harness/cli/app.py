@@ -340,6 +340,10 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and Python then keeps it ignored:
+    # `deskbench run ... &` would run on through a Ctrl-C or `kill -INT`. A stop request stops deskbench however it
+    # was started (clean up, exit 130).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _sigterm)
     try:
         app()
