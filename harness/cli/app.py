@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from harness.checkers.semantics import Semantics
     from harness.runner.policy import Confirmer, Rule
     from harness.runner.progress import RunProgress
+    from harness.sandbox.gc import Collection
     from harness.store.records import Sweep
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -97,9 +98,14 @@ def run(
     checkers: Annotated[str, typer.Option(help="checker semantics: osworld (the reference checkers' scores, quirks "
                                                "included) or strict (deskbench's named corrections, "
                                                "docs/checker-semantics.md)")] = "osworld",
+    executor: Annotated[str, typer.Option(help="where episodes run: local (threads here) or ray (Ray tasks on a "
+                                               "cluster's nodes, docs/ray.md)")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="the Ray cluster to join (host:port); default: a Ray "
+                                                         "started on this machine")] = None,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
+    from harness.runner.executor import make_executor
     from harness.runner.run import RunConfig, RunPlan, check_run, default_run_dir, execute_run
     from harness.store.run_folder import RunFolder
     from harness.tasks.loader import load_tasks
@@ -121,6 +127,9 @@ def run(
 
         MirrorMap.from_env()  # a bad DESKBENCH_MIRRORS is one line now, not an error in every episode
     folder = RunFolder(run_dir or default_run_dir(default_results(), f"{agent}-{model}" if model else agent))
+    runner = make_executor(executor, parallel, ray_address)
+    if executor == "ray" and confirm == "ask":
+        raise ConfigError("--confirm ask needs a terminal beside each episode: not with --executor ray")
     check_run(tasks, config, folder)  # every refusal before the plan line and before the folder exists
     total = len(tasks) * len(set(config.budgets)) * repeats
     out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {sorted(set(config.budgets))} "
@@ -138,7 +147,7 @@ def run(
 
     try:
         with progress:
-            execute_run(tasks, config, folder, on_result=progress.add, on_plan=planned)
+            execute_run(tasks, config, folder, on_result=progress.add, on_plan=planned, executor=runner)
     except KeyboardInterrupt:
         err.print(f"interrupted: finished episodes are in {folder.episodes_file}; run again with "
                   f"--run-dir {folder.path} to resume")
@@ -244,6 +253,8 @@ def images_list() -> None:
 @app.command()
 def gc(run_id: Annotated[str | None, typer.Option("--run", help="only this run's containers")] = None,
        force: Annotated[bool, typer.Option(help="remove every deskbench container, live runs' too")] = False,
+       ray_address: Annotated[str | None, typer.Option(help="clean every node of this Ray cluster (host:port), "
+                                                            "each with its own Docker engine")] = None,
        ) -> None:
     """Remove what killed runs left: containers whose owner is gone, and their host folders.
 
@@ -255,7 +266,17 @@ def gc(run_id: Annotated[str | None, typer.Option("--run", help="only this run's
     if force:
         err.print("deskbench gc --force: removing every deskbench container, including those of runs still "
                   "going (their episodes end as infrastructure errors and are retried)", highlight=False)
-    done = collect_garbage(run_id, force=force)
+    if ray_address is not None:
+        from harness.runner.executors.ray_driver import collect_cluster_garbage
+
+        for node, collection in collect_cluster_garbage(ray_address, run_id, force):
+            out.print(f"node {node}:", highlight=False, markup=False)
+            _print_collection(collection)
+        return
+    _print_collection(collect_garbage(run_id, force=force))
+
+
+def _print_collection(done: Collection) -> None:
     out.print(f"removed {len(done.removed)} container(s)" + (": " + ", ".join(done.removed) if done.removed else ""),
               highlight=False, soft_wrap=True)
     for name, reason in sorted(done.kept.items()):

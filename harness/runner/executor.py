@@ -13,15 +13,49 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+
+from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from harness.checkers.semantics import Semantics
+    from harness.runner.episode import EpisodeOptions, EpisodeSpec
+    from harness.store.records import EpisodeResult
 
 J = TypeVar("J")
+EXECUTORS = ("local", "ray")
 
 
 class Executor(Protocol):
     """Runs ``work(job)`` for every job; returns when all are done, raises KeyboardInterrupt when stopped."""
 
     def run(self, jobs: Sequence[J], work: Callable[[J], None], stop: threading.Event) -> None: ...
+
+
+@runtime_checkable
+class RemoteExecutor(Executor, Protocol):
+    """An executor whose episodes run elsewhere: ``attempt`` runs one and brings back its record and files.
+
+    The runner still plans, retries, records and resumes (one writer per run
+    folder); only the episode itself moves.  ``attempt`` raises ``RunStopped``
+    when ``stop`` is set before it ends (the attempt is not recorded).
+    """
+
+    def attempt(self, spec: EpisodeSpec, agent: str, checkers: Semantics, options: EpisodeOptions,
+                model_calls: int, stop: threading.Event) -> EpisodeResult: ...
+
+
+def make_executor(name: str, parallel: int, address: str | None = None) -> Executor:
+    """The executor called ``name`` (``--executor``); a bad name or a stray ``--ray-address`` is one line."""
+    if name == "local":
+        if address is not None:
+            raise ConfigError(f"--ray-address {address} needs --executor ray")
+        return LocalExecutor(parallel)
+    if name == "ray":
+        from harness.runner.executors.ray_driver import RayExecutor
+
+        return RayExecutor(parallel, address)
+    raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
 
 
 class LocalExecutor:

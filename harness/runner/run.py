@@ -27,7 +27,7 @@ from harness.agents.registry import make_agent, redact_spec
 from harness.checkers.semantics import Semantics, scoring_under
 from harness.errors import ConfigError, EngineUnavailable
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
-from harness.runner.executor import Executor, LocalExecutor
+from harness.runner.executor import Executor, LocalExecutor, RemoteExecutor
 from harness.runner.policy import Confirmer, load_policy, policy_digest
 from harness.runner.prefix import expand_prefix, prefix_ineligible
 from harness.runner.throttle import RunStopped, ThrottledAgent
@@ -190,7 +190,7 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_
             remove_orphans(folder)
         if on_plan is not None:
             on_plan(run_plan, len(todo))
-        worker = _Worker(config, folder, on_result)
+        worker = _Worker(config, folder, on_result, executor if isinstance(executor, RemoteExecutor) else None)
         try:
             (executor or LocalExecutor(config.parallel)).run(todo, worker.run_job, worker.stop)
         except BaseException:
@@ -250,8 +250,9 @@ def _remaining(jobs: Sequence[Job], folder: RunFolder, retries: int) -> list[tup
 class _Worker:
     """Runs jobs (in any thread): attempts until one is not an infrastructure error, records each at once."""
 
-    def __init__(self, config: RunConfig, folder: RunFolder, on_result: OnResult | None) -> None:
-        self.config, self.folder, self.on_result = config, folder, on_result
+    def __init__(self, config: RunConfig, folder: RunFolder, on_result: OnResult | None,
+                 remote: RemoteExecutor | None = None) -> None:
+        self.config, self.folder, self.on_result, self.remote = config, folder, on_result, remote
         policy = load_policy(config.policy, config.confirm) if config.policy else None
         self.options = EpisodeOptions(run_id=folder.path.name, image=config.image, screen=config.screen,
                                       limits=config.limits, timeout=config.timeout, network=config.network,
@@ -266,12 +267,9 @@ class _Worker:
     def run_job(self, item: tuple[Job, int]) -> None:
         job, attempt = item
         while not self.stop.is_set():
-            agent = ThrottledAgent(make_agent(self.config.agent), self.calls, self.stop)
             self.ran = True
             try:
-                with scoring_under(self.config.checkers):  # every evaluate() of the episode uses it
-                    main = run_episode(replace(job.spec, attempt=attempt), agent, self.options)
-                main.checkers = self.config.checkers
+                main = self._attempt(replace(job.spec, attempt=attempt))
             except RunStopped:
                 return  # abandoned mid-episode: not recorded, so a resume runs it again
             main.will_retry = main.status == "infra_error" and attempt < self.config.retries
@@ -284,6 +282,17 @@ class _Worker:
             if not main.will_retry:
                 return
             attempt += 1
+
+    def _attempt(self, spec: EpisodeSpec) -> EpisodeResult:
+        """One attempt, here or on the remote executor's nodes; its files are in the run folder when it returns."""
+        if self.remote is not None:
+            return self.remote.attempt(spec, self.config.agent, self.config.checkers, self.options,
+                                       self.config.model_calls or max(1, self.config.parallel), self.stop)
+        agent = ThrottledAgent(make_agent(self.config.agent), self.calls, self.stop)
+        with scoring_under(self.config.checkers):  # every evaluate() of the episode uses it
+            main = run_episode(spec, agent, self.options)
+        main.checkers = self.config.checkers
+        return main
 
     def _await_engine(self, main: EpisodeResult) -> EngineUnavailable | None:
         """After an infrastructure error, wait (bounded) for an engine that stopped answering; say so in the record.
