@@ -54,7 +54,7 @@ def test_the_policy_stops_a_recursive_delete_and_records_it(tmp_path: Path, desk
     assert "made" in outputs and "still-here" in outputs and "gone" not in outputs
     assert len(errors) == 1 and "recursive delete" in errors[0] and "ask the user" in errors[0]
     [trajectory] = (folder.path / "episodes").iterdir()
-    verdicts = [v for step in read_steps(trajectory) for v in step.get("policy", [])]
+    verdicts = [v for step in read_steps(trajectory) for v in step.policy]
     assert verdicts == [{"rule": "recursive delete", "decision": "ask", "verdict": "denied",
                          "action": "rm -rf ~/Desktop/keep && echo gone"}]
     manifest = read_manifest(folder.path)

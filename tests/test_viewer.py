@@ -28,6 +28,7 @@ from harness.errors import ConfigError
 from harness.report.viewer import build_site
 from harness.report.viewer.html import Html, el, join
 from harness.report.viewer.overlay import caption, overlay
+from harness.runner.episode import step_record
 from harness.sandbox.guest import Screenshot
 from harness.store.records import CheckpointScore, EpisodeResult, TokenUsage
 from harness.store.run_folder import RunFolder, load_results
@@ -83,7 +84,7 @@ def write_main_trajectory(run: Path) -> None:
         (Turn([], control="DONE", text="done"), []),
     ]
     for n, (turn, results) in enumerate(turns):
-        writer.step(n, png(SCREEN, (40 * n, 90, 160)), turn, results, think_s=1.25 + n, env_s=0.5)
+        writer.step(step_record(n, turn, results, think_s=1.25 + n, env_s=0.5), png(SCREEN, (40 * n, 90, 160)))
     writer.final(png(SCREEN, (0, 200, 0)), {"score": 0.0, "outcomes": [{"metric": "exact_match", "score": 0.0,
                                                                          "result": INJECTION, "expected": "x"}]})
 
@@ -103,7 +104,7 @@ def make_hand_run(root: Path) -> Path:
     first = record(RETRIED, agent="noop", model=None, status="infra_error", will_retry=True, error="engine gone")
     retry = record(RETRIED, agent="noop", model=None, attempt=1, status="success", score=1.0, steps_used=1)
     writer = TrajectoryWriter(episode_folder(run, f"{RETRIED}.a1"))
-    writer.step(0, png(SCREEN, (1, 2, 3)), Turn([], control="DONE"), [], 0.1, 0.0)
+    writer.step(step_record(0, Turn([], control="DONE"), [], 0.1, 0.0), png(SCREEN, (1, 2, 3)))
     untraced = record("files.untraced.b3.r0", agent="noop", model=None, status="setup_error", error="no such file")
     folder.append_all([checkpoint, main, first, retry, untraced])
     return run

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from harness.actions.vocabulary import Action, Control, ToolAction
-from harness.sandbox.guest import Screenshot
+from harness.store.values import Screenshot
+from harness.store.values import Usage as Usage  # the store keeps it; agents fill it in
 from harness.tools.result import ToolResult
 
 
@@ -37,20 +38,6 @@ class Observation:
     step: int
     screenshot: Screenshot
     tool_results: list[ToolResult] = field(default_factory=list)
-
-
-@dataclass
-class Usage:
-    """Tokens and money one turn cost (zero for scripted agents)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float = 0.0
-    calls: int = 0  # model calls the turn made (a model agent may need more than one per turn)
-    retries: int = 0  # calls retried after an overloaded/failed attempt
-    retried_seconds: float = 0.0  # time lost to those retries: failed attempts and the waits between them
 
 
 @dataclass

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import docker.errors
 import requests.exceptions
 
-from harness.actions.vocabulary import Control
+from harness.actions.vocabulary import Control, action_to_dict
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
 from harness.checkers import GETTERS, METRICS, EvalContext, Verdict, evaluate
 from harness.checkers.limits import CheckerLimit, metric_deadline
@@ -53,7 +53,8 @@ from harness.sandbox.ownership import owned_folder_prefix
 from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.manifest import note_files
 from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome, Status, Timings, TokenUsage
-from harness.store.trajectory import TrajectoryWriter, episode_folder
+from harness.store.steps import ActionResult, ModelCall, StepRecord
+from harness.store.trajectory import TrajectoryWriter, episode_folder, trajectory_name
 from harness.tasks.compat import TaskCompat, assess
 from harness.tasks.fetch import InputsUnavailable, prepare_inputs
 from harness.tasks.images import image_for_task, runs_privileged
@@ -88,7 +89,7 @@ class EpisodeSpec:
     @property
     def trajectory_id(self) -> str:
         """The trajectory folder's name: a retry keeps the earlier attempts' folders."""
-        return self.episode_id if self.attempt == 0 else f"{self.episode_id}.a{self.attempt}"
+        return trajectory_name(self.episode_id, self.attempt)
 
 
 @dataclass(frozen=True)
@@ -389,7 +390,7 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
         if turn.control in ("DONE", "FAIL"):
             loop.last_control = turn.control
             if writer is not None:
-                writer.step(loop.steps - 1, screenshot, turn, [], think, 0.0)
+                writer.step(step_record(loop.steps - 1, turn, [], think, 0.0), screenshot)
             return
         t = time.monotonic()
         seen = screenshot
@@ -401,9 +402,21 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
         env = time.monotonic() - t
         loop.env += env
         if writer is not None:
-            writer.step(loop.steps - 1, seen, turn, results, think, env, {"policy": verdicts} if verdicts else None)
+            writer.step(step_record(loop.steps - 1, turn, results, think, env, verdicts), seen)
         if checkpoint is not None and loop.steps in spec.checkpoints and loop.steps < spec.budget:
             checkpoint()
+
+
+def step_record(index: int, turn: Turn, results: list[ToolResult], think_s: float, env_s: float,
+                policy: list[dict[str, str]] | None = None) -> StepRecord:
+    """The trajectory's record of one turn (its screenshot is added by the writer, which saves the image)."""
+    return StepRecord(
+        step=index, time=time.time(), text=turn.text, control=turn.control,
+        actions=[action_to_dict(a) for a in turn.actions],
+        # a result's screenshot is the next step's observation: saved once, there
+        results=[ActionResult(output=r.output, error=r.error, screenshot=r.screenshot is not None) for r in results],
+        usage=TokenUsage(**turn.usage.__dict__), calls=[ModelCall.model_validate(c) for c in turn.calls],
+        think_seconds=think_s, env_seconds=env_s, policy=policy or [])
 
 
 def _run_actions(toolbox: Toolbox, turn: Turn, screenshots: bool, policy: ConfirmationPolicy | None,

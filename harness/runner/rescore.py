@@ -46,7 +46,7 @@ from harness.store.snapshot import (
     read_manifest,
     write_snapshot,
 )
-from harness.store.trajectory import episode_folder
+from harness.store.trajectory import episode_folder, trajectory_name
 from harness.tasks.images import runs_privileged
 from harness.tasks.schema import Getter, Task
 
@@ -204,8 +204,7 @@ def _plan(run_dir: Path, record: EpisodeResult, tasks: Sequence[Task]) -> _Plan:
         return _Plan(record, task, keep=f"not re-scorable: live application state ({', '.join(live)})")
     if record.status not in ("success", "failure", "checker_error") or record.reason is not None:
         return _Plan(record, keep=f"not scored by the checkers ({record.reason or record.status})")
-    episode_dir = episode_folder(run_dir, record.episode_id if record.attempt == 0
-                                 else f"{record.episode_id}.a{record.attempt}")
+    episode_dir = episode_folder(run_dir, trajectory_name(record.episode_id, record.attempt))
     try:
         snapshot = read_manifest(episode_dir)
         if snapshot is None:

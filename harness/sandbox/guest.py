@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from harness.errors import GuestError, SandboxError
+from harness.store.values import Screenshot as Screenshot  # defined at the bottom, re-exported here
 
 ImageFormat = Literal["png", "jpeg", "webp"]
 
@@ -139,14 +140,6 @@ class Window:
     active: bool
     x: int
     y: int
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
-class Screenshot:
-    data: bytes
-    media_type: str
     width: int
     height: int
 

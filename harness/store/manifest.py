@@ -16,14 +16,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from harness.errors import ConfigError
 from harness.store.records import RECORD_VERSION
 from harness.store.run_folder import RunFolderError
-from harness.tasks.schema import Task
+from harness.store.versions import NewerRecordError, check_version
+
+if TYPE_CHECKING:
+    from harness.tasks.schema import Task
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -44,6 +47,14 @@ class RunManifest(BaseModel):
     # URL -> sha256 of each cached file the run's episodes used (more than one if the cache changed mid-run):
     # two machines compare these to tell whether they ran the same inputs.  Empty in manifests before it existed.
     files: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_version(cls, raw: Any) -> Any:
+        """A newer deskbench's manifest (or one of a run whose records are newer) is refused by version."""
+        check_version(raw, "manifest_version", MANIFEST_VERSION, "run manifest")
+        check_version(raw, "record_version", RECORD_VERSION, "run manifest")
+        return raw
 
 
 def deskbench_version() -> str:
@@ -76,6 +87,8 @@ def read_manifest(folder: Path) -> RunManifest | None:
         return None
     try:
         return RunManifest.model_validate_json(file.read_text(encoding="utf-8"))
+    except NewerRecordError as exc:
+        raise NewerRecordError(f"{file}: {exc}") from None
     except (ValueError, ValidationError) as exc:
         raise RunFolderError(f"{file}: not a deskbench run manifest: {exc}") from None
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from harness.tasks.schema import SafetyKind
+from harness.store.versions import check_version
 
 #: 1: the first format.  2: ``attempt``/``will_retry`` (retries of infrastructure errors, every attempt kept),
 #: ``sweep``/``derived_from``/``checkpoints`` (prefix budget sweeps).  3: ``safety`` (the violation check of
@@ -22,6 +22,8 @@ Status = Literal["success", "failure", "setup_error", "checker_error", "infra_er
                  "needs_network", "needs_account", "harness_error"]
 SCORED: tuple[Status, ...] = ("success", "failure")
 Sweep = Literal["independent", "prefix"]
+#: What a safety task watches for (``harness.tasks.schema.Safety``); defined here so records need no task import.
+SafetyKind = Literal["injection", "consequential"]
 
 
 class Timings(BaseModel):
@@ -115,3 +117,10 @@ class EpisodeResult(BaseModel):
     @property
     def scored(self) -> bool:
         return self.status in SCORED
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_version(cls, raw: Any) -> Any:
+        """A newer deskbench's record is refused by version, before its unknown values fail validation."""
+        check_version(raw, "record_version", RECORD_VERSION, "episode record")
+        return raw

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from harness.errors import DeskbenchError
 from harness.store.records import EpisodeResult
+from harness.store.versions import NewerRecordError
 
 EPISODES = "episodes.jsonl"
 PARQUET = "results.parquet"
@@ -119,6 +120,8 @@ class RunFolder:
                 continue
             try:
                 out.append(EpisodeResult.model_validate(json.loads(line)))
+            except NewerRecordError as exc:
+                raise NewerRecordError(f"{self.episodes_file}:{number}: {exc}") from None
             except (ValueError, ValidationError) as exc:
                 if number >= len(lines) - 1:  # the last line may be torn by a crash
                     continue

@@ -2,10 +2,14 @@
 
 Layout under the run folder::
 
-    episodes/<episode_id>/steps.jsonl      one JSON object per agent turn
-    episodes/<episode_id>/step-0003.png    the screen the agent saw at step 3 (optional)
-    episodes/<episode_id>/final.png        the screen that was scored
-    episodes/<episode_id>/checker.json     the evaluator's verdict and metric outcomes
+    episodes/<trajectory>/steps.jsonl      one StepRecord (JSON) per agent turn
+    episodes/<trajectory>/step-0003.png    the screen the agent saw at step 3 (optional)
+    episodes/<trajectory>/final.png        the screen that was scored
+    episodes/<trajectory>/checker.json     the evaluator's verdict and metric outcomes
+
+``<trajectory>`` is the episode id, plus ``.aN`` for a retried attempt N
+(``trajectory_name``): the runner, the viewer and rescore all find the
+folder through this module, so the rule lives in one place.
 
 Screenshots are written as the guest encoded them (PNG, already compressed)
 and can be turned off; logs never embed image bytes.
@@ -15,22 +19,38 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.actions.vocabulary import action_to_dict
-from harness.agents.base import Turn
-from harness.sandbox.guest import Screenshot
-from harness.tools.result import ToolResult
+from pydantic import ValidationError
 
-TRAJECTORY_VERSION = 1
+from harness.errors import DeskbenchError
+from harness.store.steps import StepRecord
+from harness.store.values import Screenshot
+from harness.store.versions import NewerRecordError
+
+STEPS = "steps.jsonl"
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
-def episode_folder(run_dir: Path, episode_id: str) -> Path:
-    return run_dir / "episodes" / re.sub(r"[^A-Za-z0-9._-]", "_", episode_id)
+class TrajectoryError(DeskbenchError):
+    """A ``steps.jsonl`` line that is not a step record (other than a last line torn by a crash)."""
+
+
+def trajectory_name(episode_id: str, attempt: int) -> str:
+    """The trajectory folder's name of an attempt: a retry keeps the earlier attempts' folders."""
+    return episode_id if attempt == 0 else f"{episode_id}.a{attempt}"
+
+
+def episode_folder(run_dir: Path, trajectory: str) -> Path:
+    """The folder of ``trajectory`` (see ``trajectory_name``) in a run folder, its name made file-safe."""
+    return run_dir / "episodes" / safe_name(trajectory)
+
+
+def safe_name(text: str) -> str:
+    """``text`` with every character other than letters, digits, ``.``, ``_`` and ``-`` replaced by ``_``."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
 @dataclass
@@ -42,7 +62,7 @@ class TrajectoryWriter:
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "steps.jsonl").write_text("")
+        (self.folder / STEPS).write_text("")
 
     def _image(self, name: str, shot: Screenshot | None, always: bool = False) -> str | None:
         if shot is None or not (self.screenshots or always):
@@ -51,29 +71,12 @@ class TrajectoryWriter:
         (self.folder / file).write_bytes(shot.data)
         return file
 
-    def step(self, index: int, seen: Screenshot, turn: Turn, results: list[ToolResult], think_s: float,
-             env_s: float, extra: dict[str, Any] | None = None) -> None:
-        """Record one turn: what the agent saw, what it did, what came back, what it cost."""
-        record = {
-            "version": TRAJECTORY_VERSION,
-            "step": index,
-            "time": time.time(),
-            "screenshot": self._image(f"step-{index:04d}", seen),
-            "screen": [seen.width, seen.height],
-            "text": turn.text,
-            "control": turn.control,
-            "actions": [action_to_dict(a) for a in turn.actions],
-            # a result's screenshot is the next step's observation: saved once, there
-            "results": [{"output": r.output, "error": r.error, "screenshot": r.screenshot is not None}
-                        for r in results],
-            "usage": turn.usage.__dict__,
-            "calls": turn.calls,  # per model call: request id, latency, retries and their waits, stop reason, usage
-            "think_seconds": think_s,
-            "env_seconds": env_s,
-            **(extra or {}),
-        }
-        with open(self.folder / "steps.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, default=str) + "\n")
+    def step(self, record: StepRecord, seen: Screenshot) -> None:
+        """Append one turn, with the screen the agent saw (saved as its screenshot when screenshots are on)."""
+        record = record.model_copy(update={"screenshot": self._image(f"step-{record.step:04d}", seen),
+                                           "screen": (seen.width, seen.height)})
+        with open(self.folder / STEPS, "a", encoding="utf-8") as fh:
+            fh.write(record.model_dump_json() + "\n")
 
     def final(self, shot: Screenshot | None, checker: dict[str, Any]) -> None:
         """The screen that was scored (kept even with step screenshots off) and the checker's verdict."""
@@ -81,12 +84,37 @@ class TrajectoryWriter:
         (self.folder / "checker.json").write_text(json.dumps(checker, indent=1, default=str))
 
 
-def read_steps(folder: Path) -> list[dict[str, Any]]:
-    """The recorded steps of one episode (a torn last line from a crash is skipped)."""
+def read_steps(folder: Path) -> list[StepRecord]:
+    """The recorded steps of one episode ([] without a ``steps.jsonl``); a torn last line from a crash is skipped.
+
+    Any other line that is not a step record is a ``TrajectoryError``, and a
+    record of a newer version a ``NewerRecordError``, each naming file and line.
+    """
+    file = folder / STEPS
+    if not file.is_file():
+        return []
+    lines = file.read_text(encoding="utf-8").split("\n")
     out = []
-    for line in (folder / "steps.jsonl").read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
             continue
+        try:
+            raw = json.loads(line)
+        except ValueError:
+            if number >= len(lines) - 1:  # the last line may be torn by a crash
+                continue
+            raise TrajectoryError(f"{file}:{number}: not a JSON line") from None
+        try:
+            out.append(StepRecord.model_validate(raw))
+        except NewerRecordError as exc:
+            raise NewerRecordError(f"{file}:{number}: {exc}") from None
+        except ValidationError as exc:
+            raise TrajectoryError(f"{file}:{number}: not a step record: {_first_error(exc)}") from None
     return out
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first problem pydantic found, as ``field.path: message`` (one line, however many there were)."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "(record)"
+    return f"{where}: {error['msg']}"

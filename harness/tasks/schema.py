@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.actions.vocabulary import Action
 from harness.errors import CheckerError
+from harness.store.records import SafetyKind as SafetyKind  # the store keeps it: records need no task import
 
 SCHEMA_VERSION = 1
 
@@ -65,9 +66,6 @@ class Evaluator(_Open):
     @property
     def is_infeasible(self) -> bool:
         return self.funcs == ["infeasible"]
-
-
-SafetyKind = Literal["injection", "consequential"]
 
 
 class Safety(BaseModel):

@@ -18,12 +18,14 @@ from typing import Any
 from harness.errors import ConfigError
 from harness.store.records import EpisodeResult
 from harness.store.run_folder import EPISODES, RunFolder, latest_attempts
-from harness.store.trajectory import episode_folder, read_steps
+from harness.store.steps import ModelCall, StepRecord
+from harness.store.trajectory import episode_folder, read_steps, trajectory_name
+from harness.store.trajectory import safe_name as safe_name
 
 
 @dataclass(frozen=True)
 class Step:
-    """One agent turn as recorded in ``steps.jsonl`` (missing fields read as empty, for older files)."""
+    """One agent turn as recorded in ``steps.jsonl`` (a ``StepRecord``; fields older files lack read as empty)."""
 
     index: int
     screenshot: str | None
@@ -35,6 +37,10 @@ class Step:
     usage: dict[str, Any]
     think_seconds: float
     env_seconds: float
+    time: float | None = None
+    calls: list[ModelCall] = field(default_factory=list)
+    policy: list[dict[str, str]] = field(default_factory=list)
+    other: dict[str, Any] = field(default_factory=dict)  # fields this viewer has no place for, shown as recorded
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,6 @@ class Run:
     episodes: list[Episode] = field(default_factory=list)
 
 
-def safe_name(text: str) -> str:
-    """A file name for an id, by the runner's own rule for trajectory folders."""
-    return episode_folder(Path(), text).name
-
-
 def load_runs(paths: list[Path]) -> list[Run]:
     """Every run folder, checked; each gets a distinct slug (folder names may repeat across parents)."""
     used: set[str] = set()
@@ -131,15 +132,14 @@ def _records(path: Path) -> list[EpisodeResult]:
 
 def trajectory_id(record: EpisodeResult) -> str:
     """The folder name the runner wrote this record's turns under (see ``EpisodeSpec.trajectory_id``)."""
-    episode_id = record.derived_from or record.episode_id
-    return episode_id if record.attempt == 0 else f"{episode_id}.a{record.attempt}"
+    return trajectory_name(record.derived_from or record.episode_id, record.attempt)
 
 
 def _episode(path: Path, slug: str, record: EpisodeResult, earlier: list[EpisodeResult]) -> Episode:
     folder = episode_folder(path, trajectory_id(record))
     if not folder.is_dir():
         return Episode(slug, record, earlier, None, [], None, record.checker)
-    steps = [_kept(folder, _step(n, raw)) for n, raw in enumerate(_read_steps(folder))]
+    steps = [_kept(folder, _step(n, raw)) for n, raw in enumerate(read_steps(folder))]
     if record.derived_from is None:
         final = _final_image(folder)
         shot = Shot(final, "the screen that was scored") if final else None
@@ -167,10 +167,6 @@ def _kept(folder: Path, step: Step) -> Step:
     return replace(step, screenshot=None)
 
 
-def _read_steps(folder: Path) -> list[dict[str, Any]]:
-    return read_steps(folder) if (folder / "steps.jsonl").is_file() else []
-
-
 def _final_image(folder: Path) -> str | None:
     return next((p.name for p in sorted(folder.glob("final.*")) if p.is_file()), None)
 
@@ -184,18 +180,22 @@ def _checker(folder: Path, record: EpisodeResult) -> dict[str, Any]:
     return value if isinstance(value, dict) else record.checker
 
 
-def _step(position: int, raw: dict[str, Any]) -> Step:
+def _step(position: int, raw: StepRecord) -> Step:
     return Step(
-        index=_int(raw.get("step"), position),
-        screenshot=_file_name(raw.get("screenshot")),
-        screen=_size(raw.get("screen")),
-        text=str(raw.get("text") or ""),
-        control=str(raw["control"]) if raw.get("control") else None,
-        actions=[a if isinstance(a, (dict, str)) else str(a) for a in raw.get("actions") or []],
-        results=[r for r in raw.get("results") or [] if isinstance(r, dict)],
-        usage=raw["usage"] if isinstance(raw.get("usage"), dict) else {},
-        think_seconds=_float(raw.get("think_seconds")),
-        env_seconds=_float(raw.get("env_seconds")),
+        index=raw.step if raw.step >= 0 else position,
+        screenshot=_file_name(raw.screenshot),
+        screen=raw.screen if raw.screen and min(raw.screen) > 0 else None,
+        text=raw.text,
+        control=raw.control or None,
+        actions=raw.actions,
+        results=[r.model_dump() for r in raw.results],
+        usage=raw.usage.model_dump(),
+        think_seconds=raw.think_seconds,
+        env_seconds=raw.env_seconds,
+        time=raw.time,
+        calls=raw.calls,
+        policy=raw.policy,
+        other=dict(raw.model_extra or {}),
     )
 
 
@@ -204,17 +204,3 @@ def _file_name(value: Any) -> str | None:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", value) or value.startswith("."):
         return None
     return value
-
-
-def _size(value: Any) -> tuple[int, int] | None:
-    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and v > 0 for v in value):
-        return value[0], value[1]
-    return None
-
-
-def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) else default
-
-
-def _float(value: Any) -> float:
-    return float(value) if isinstance(value, (int, float)) else 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from itertools import zip_longest
 from typing import Any
 
@@ -16,6 +17,7 @@ from harness.report.viewer.data import Episode, Run, Step
 from harness.report.viewer.html import Child, Html, el, join, page
 from harness.report.viewer.overlay import caption, overlay
 from harness.store.records import EpisodeResult
+from harness.store.steps import ModelCall
 
 #: The index's filters (keys of ``filter_values``); the run filter is added when there are several runs.
 FILTERS = ("status", "domain", "budget", "agent")
@@ -196,12 +198,49 @@ def _step(step: Step, shots: str) -> Html:
     header = el("h3", {}, f"turn {step.index + 1}", el("span", {"class": "cost"}, _step_cost(step)))
     return el("article", {"class": "step", "id": f"step-{step.index}", "data-step": step.index}, header,
               el("div", {"class": "columns"}, _picture(step, shots),
-                 el("div", {"class": "said"}, _model_text(step), _actions(step))))
+                 el("div", {"class": "said"}, _model_text(step), _actions(step), _policy(step.policy),
+                    _calls(step.calls), _other(step.other))))
 
 
 def _step_cost(step: Step) -> str:
+    at = f" · at {datetime.fromtimestamp(step.time, UTC):%Y-%m-%d %H:%M:%S} UTC" if step.time else ""
     return (f"thinking {step.think_seconds:.2f} s · environment {step.env_seconds:.2f} s · "
-            f"{_usage_text(step.usage)}")
+            f"{_usage_text(step.usage)}{at}")
+
+
+def _policy(verdicts: list[dict[str, str]]) -> Html | None:
+    """The confirmation policy's verdicts this turn: which rule stopped or let through which action."""
+    if not verdicts:
+        return None
+    items = [el("li", {}, f"{v.get('verdict', '?')}: {v.get('action', '')} (rule {v.get('rule', '?')}, "
+                          f"{v.get('decision', '?')})") for v in verdicts]
+    return el("div", {"class": "policy"}, el("h4", {}, "confirmation policy"), el("ul", {}, *items))
+
+
+def _calls(calls: list[ModelCall]) -> Html | None:
+    """One row per model request of the turn, with every field the agent recorded (provider extras included)."""
+    if not calls:
+        return None
+    head = el("tr", {}, *[el("th", {}, name) for name in ("model", "request id", "stop", "tokens in/out", "cost",
+                                                        "latency s", "retries")])
+    rows = [el("tr", {}, el("td", {}, c.model or ""), el("td", {}, c.request_id or ""), el("td", {}, c.stop_reason or ""),
+               el("td", {"class": "num"}, f"{c.input_tokens:,}/{c.output_tokens:,}"),
+               el("td", {"class": "num"}, _cost(c.cost_usd)),
+               el("td", {"class": "num"}, "-" if c.latency_s is None else f"{c.latency_s:.2f}"),
+               el("td", {"class": "num"}, f"{c.retries} ({c.retried_s:.1f} s)" if c.retries else "0"))
+            for c in calls]
+    raw = el("details", {}, el("summary", {}, "as recorded"),
+             el("pre", {}, json.dumps([c.model_dump(mode="json") for c in calls], indent=1, default=str)))
+    return el("div", {"class": "calls"}, el("h4", {}, f"model calls ({len(calls)})"),
+              el("table", {"class": "calls"}, el("thead", {}, head), el("tbody", {}, *rows)), raw)
+
+
+def _other(fields: dict[str, Any]) -> Html | None:
+    """Fields of the step record this viewer has no place for (a newer writer's, an agent's own), as recorded."""
+    if not fields:
+        return None
+    return el("details", {"class": "other"}, el("summary", {}, "other recorded fields"),
+              el("pre", {}, json.dumps(fields, indent=1, default=str)))
 
 
 def _picture(step: Step, shots: str) -> Html:
@@ -240,7 +279,9 @@ def _action(number: int, action: dict[str, Any] | str | None, result: dict[str, 
 def _result(result: dict[str, Any] | None) -> Html | None:
     if result is None:
         return None
-    parts = [_output("error", result.get("error")), _output("output", result.get("output"))]
+    parts = [_output("error", result.get("error")), _output("output", result.get("output")),
+             el("div", {"class": "result shot-note"}, "returned a screenshot (shown as the next turn's screen)")
+             if result.get("screenshot") is True else None]
     return join(parts) if any(parts) else None
 
 
@@ -295,4 +336,9 @@ def _usage_text(usage: dict[str, Any]) -> str:
     text = f"{n('input_tokens'):,} in · {n('output_tokens'):,} out"
     if n("cache_write_tokens") or n("cache_read_tokens"):
         text += f" · cache {n('cache_write_tokens'):,} written, {n('cache_read_tokens'):,} read"
+    if n("calls") > 1:
+        text += f" · {n('calls')} model calls"
+    if n("retries"):
+        seconds = usage.get("retried_seconds", 0.0)
+        text += f" · {n('retries')} retried" + (f" ({seconds:.1f} s lost)" if isinstance(seconds, (int, float)) else "")
     return text + (f" · ${cost:.4f}" if isinstance(cost, (int, float)) and cost else "")
