@@ -38,8 +38,31 @@ def claude(**options: Any) -> Agent:
     return ClaudeAgent.from_options(**options)
 
 
+def gemini(**options: Any) -> Agent:
+    """The ``gemini`` agent, imported on first use (google-genai, like anthropic, is slow to import)."""
+    from harness.agents.gemini import GeminiAgent
+
+    return GeminiAgent.from_options(**options)
+
+
+def openai(**options: Any) -> Agent:
+    """The ``openai`` agent, imported on first use like ``claude``."""
+    from harness.agents.openai import OpenAIAgent
+
+    return OpenAIAgent.from_options(**options)
+
+
+def vlm(**options: Any) -> Agent:
+    """The ``vlm`` agent (any OpenAI-compatible vision model), imported on first use like ``claude``."""
+    from harness.agents.vlm import VlmAgent
+
+    return VlmAgent.from_options(**options)
+
+
 AGENTS: dict[str, AgentFactory] = {"oracle": OracleAgent, "noop": NoopAgent, "fail": FailAgent,
-                                   "random": RandomAgent, "claude": claude}
+                                   "random": RandomAgent, "claude": claude, "openai": openai}
+AGENTS["gemini"] = gemini
+AGENTS["vlm"] = vlm
 
 
 #: what a secret option's value reads as in a spec string, a manifest or a log
