@@ -8,6 +8,7 @@ reference runner logs such failures and scores the task anyway).
 
 from __future__ import annotations
 
+import logging
 import shlex
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from harness.errors import DeskbenchError, GuestError, SetupError
 from harness.sandbox.guest import GuestClient, Window
 from harness.tasks.resources import ResourceUnavailable, resolve_resource
 from harness.tasks.schema import SetupStep, Task
+
+logger = logging.getLogger(__name__)
 
 WINDOW_WAIT_S = 15.0
 
@@ -78,7 +81,8 @@ def execute(ctx: SetupContext, params: dict[str, Any]) -> None:
     With ``stdout``/``stderr`` (file names), the output is saved in the
     episode's cache folder for the ``cache_file`` getter and the exit code is
     not judged (the output is the point: ``grep`` finding nothing exits 1).
-    Otherwise a non-zero exit fails the setup, with stderr in the message.
+    Otherwise a non-zero exit fails the setup, with stderr in the message,
+    unless the exit code is not judged (see :func:`judges_exit_code`).
     """
     cmd, shell = _command(params)
     result = ctx.guest.run(cmd, shell=shell, timeout=float(params.get("timeout", 120)))
@@ -94,7 +98,27 @@ def execute(ctx: SetupContext, params: dict[str, Any]) -> None:
             captured = True
     if result.exit_code != 0 and not captured:
         tail = (result.stderr or result.stdout).strip()[-300:]
-        raise SetupError(f"command {cmd!r} exited with {result.exit_code}: {tail}")
+        if judges_exit_code(ctx.task, params):
+            raise SetupError(f"command {cmd!r} exited with {result.exit_code}: {tail}")
+        logger.warning("task %s: setup command %r exited with %d (not judged, as in OSWorld): %s", ctx.task.id, cmd,
+                       result.exit_code, tail)
+
+
+def judges_exit_code(task: Task, params: dict[str, Any]) -> bool:
+    """Whether a non-zero exit of this ``execute`` step fails the setup: the step's ``check`` when it says.
+
+    Otherwise it depends on the task's format.  OSWorld's setup never judges
+    an exit code, and its tasks (the format that names the VM ``snapshot`` a
+    task starts from) were written against that: some run a command that fails
+    harmlessly there (``sudo su - charles`` for a user the agent is to
+    create), so judging it would turn a scorable task into a setup error and
+    change the denominator of a published number.  deskbench's own tasks are
+    judged, where a failing step is a bug in the task to report.
+    """
+    check = params.get("check")
+    if isinstance(check, bool):
+        return check
+    return task.snapshot is None
 
 
 @step("launch")
