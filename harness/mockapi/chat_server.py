@@ -1,0 +1,136 @@
+"""A local OpenAI-compatible chat-completions server that plays a vision model replaying reference solutions.
+
+Point the ``vlm`` agent (or any client of ``/v1/chat/completions``) at
+``url + "/v1"``: it validates each request like vLLM's OpenAI server
+(:mod:`harness.mockapi.chat_validate`), picks the task's script by the
+instruction in the first user message, and answers the next step of it in
+the chosen format, pyautogui code or UI-TARS actions, with usage counted
+from the request (text and image tokens) and the reply.  Faults (429/5xx,
+``retry-after``, slowness) are the Messages API mock's, in OpenAI's error
+shape.  The HTTP side, the call log and start/stop are that mock's too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from harness.mockapi.chat_script import (
+    GuiScript,
+    ReplyFormat,
+    UnsupportedScript,
+    final_reply,
+    gui_script,
+    reply_turns,
+)
+from harness.mockapi.chat_validate import ChatError, check_auth, check_chat_request, last_image_size
+from harness.mockapi.faults import Faults
+from harness.mockapi.script import NO_SCRIPT_TEXT, Script, choose_script
+from harness.mockapi.server import MockCall, MockServer
+from harness.mockapi.tokens import text_tokens
+from harness.mockapi.validate import ApiError
+
+CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
+#: what the server serves unless told otherwise (names as a vLLM server would be started with)
+DEFAULT_MODELS = ("ui-tars-1.5-7b", "qwen2.5-vl-7b-instruct")
+DEFAULT_CONTEXT = 32_768
+
+
+class ChatMockServer(MockServer):
+    """``MockServer``'s HTTP side and call log, speaking chat completions; ``url + "/v1"`` is the base URL."""
+
+    def __init__(self, scripts: Sequence[Script] = (), faults: Faults | None = None, *,
+                 reply_format: ReplyFormat = "pyautogui", models: Sequence[str] = DEFAULT_MODELS,
+                 api_key: str | None = None, max_model_len: int = DEFAULT_CONTEXT, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        super().__init__(scripts, faults, host, port)
+        self.reply_format: ReplyFormat = reply_format
+        self.models = tuple(models)
+        self.api_key = api_key
+        self.max_model_len = max_model_len
+        self._gui: dict[str, GuiScript | str] = {}  # script name -> its GUI steps, or why it cannot be replayed
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """(status, JSON body, extra headers) for one request, recorded in the call log."""
+        started = time.monotonic()
+        number = self._next_number()
+        call = MockCall(number, 200, request_bytes=len(raw))
+        extra: dict[str, str] = {"x-request-id": f"chatcmpl-req-{uuid.uuid4().hex[:24]}"}
+        try:
+            time.sleep(self.faults.delay_for(number))
+            fault = self.faults.error_for(number)
+            if fault is not None:
+                if self.faults.retry_after is not None:
+                    extra["retry-after"] = f"{self.faults.retry_after:g}"
+                raise ChatError(fault.status, fault.message, fault.kind)
+            if path == MODELS_PATH and not raw:
+                return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "deskbench-mock"}
+                                                        for m in self.models]}, extra
+            if path != CHAT_PATH:
+                raise ChatError(404, f"Not found: {path}", "NotFoundError")
+            check_auth(headers, self.api_key)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise ChatError(400, "The request body is not valid JSON") from None
+            call.model = body.get("model") if isinstance(body, dict) else None
+            prompt = check_chat_request(body, self.models, self.max_model_len)
+            return 200, self._answer_chat(body, prompt, call), extra
+        except ApiError as exc:
+            call.status, call.error_type, call.error_message = exc.status, exc.kind, exc.message
+            return exc.status, exc.body(), extra
+        finally:
+            call.seconds = time.monotonic() - started
+            self._record(call)
+
+    def _answer_chat(self, body: dict[str, Any], prompt: int, call: MockCall) -> dict[str, Any]:
+        messages = body["messages"]
+        reply, finish = self._reply([m for m in messages if m.get("role") != "system"], call)
+        limit = int(body.get("max_completion_tokens", body.get("max_tokens")) or 0)
+        completion = text_tokens(reply)
+        if limit and completion > limit:  # cut off as a server cuts a long generation
+            reply, completion, finish = reply[:limit * 4], limit, "length"
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        call.usage, call.stop_reason = usage, finish
+        return {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
+                "model": body["model"], "usage": usage,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "logprobs": None,
+                             "finish_reason": finish}]}
+
+    def _reply(self, messages: list[dict[str, Any]], call: MockCall) -> tuple[str, str]:
+        """The next reply of the matching script (by its instruction in the first user message)."""
+        script = choose_script(self.scripts, messages)
+        if script is None:
+            return final_reply(self.reply_format, NO_SCRIPT_TEXT), "stop"
+        call.script = script.name
+        call.turn = sum(1 for m in messages if m.get("role") == "assistant")
+        gui = self._gui_script(script)
+        if isinstance(gui, str):
+            return final_reply(self.reply_format, gui), "stop"
+        image = last_image_size(messages)
+        if image is None:
+            raise ChatError(400, "no screenshot in the request: a vision model replays a script only with the "
+                                 "screen to act on", param="messages")
+        try:
+            turns = reply_turns(gui, self.reply_format, image)
+        except UnsupportedScript as exc:
+            return final_reply(self.reply_format, f"The reference solution cannot be replayed here: {exc}"), "stop"
+        return turns[min(call.turn, len(turns) - 1)], "stop"
+
+    def _gui_script(self, script: Script) -> GuiScript | str:
+        key = script.name or script.match
+        with self._lock:
+            if key not in self._gui:
+                try:
+                    self._gui[key] = gui_script(script)
+                except UnsupportedScript as exc:
+                    self._gui[key] = f"The reference solution cannot be replayed here: {exc}"
+            return self._gui[key]
