@@ -12,6 +12,7 @@ harness's share of the loop's wall time.  The share over the whole episode
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from harness.actions.vocabulary import ComputerAction
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
+from harness.runner.executor import make_executor
 from harness.runner.run import RunConfig, execute_run
 from harness.store.run_folder import RunFolder, load_results
 from harness.tasks.schema import Task
@@ -54,6 +56,8 @@ class Throughput:
     episodes: int
     seconds: float
     errors: int  # episodes not scored (any error status), after retries
+    executor: str = "local"
+    episode_seconds: float = 0.0  # mean wall time of one episode (container start to removal), as it recorded
 
     @property
     def per_minute(self) -> float:
@@ -84,18 +88,29 @@ class EpisodeOverhead:
         return (self.loop - self.think) / self.steps if self.steps else 0.0
 
 
-def measure_throughput(tasks: Sequence[Task], levels: Sequence[int], root: Path | None = None) -> list[Throughput]:
-    """The suite at each parallelism, fresh run folders each time (nothing is resumed)."""
+def measure_throughput(tasks: Sequence[Task], levels: Sequence[int], root: Path | None = None,
+                       executor: str = "local", address: str | None = None) -> list[Throughput]:
+    """The suite at each parallelism, fresh run folders each time (nothing is resumed), on ``executor``.
+
+    With the Ray executor the cluster is joined (or started) before the clock
+    starts: connecting is a one-off per run, not a cost per episode.
+    """
     out = []
+    if executor == "ray":
+        from harness.runner.executors.ray_driver import connect
+
+        connect(address)
     with tempfile.TemporaryDirectory(prefix="deskbench-bench-", dir=root) as tmp:
         for level in levels:
-            folder = RunFolder(Path(tmp) / f"bench-throughput-p{level}")
+            folder = RunFolder(Path(tmp) / f"bench-throughput-{executor}-p{level}")
             started = time.monotonic()
-            execute_run(tasks, RunConfig(agent="oracle", parallel=level, screenshots=False), folder)
+            execute_run(tasks, RunConfig(agent="oracle", parallel=level, screenshots=False), folder,
+                        executor=make_executor(executor, level, address))
             seconds = time.monotonic() - started
             frame = load_results(folder.path)
             errors = int((~frame["status"].isin(["success", "failure"])).sum())
-            out.append(Throughput(level, len(frame), seconds, errors))
+            out.append(Throughput(level, len(frame), seconds, errors, executor,
+                                  float(frame["timings.total"].mean())))
     return out
 
 
@@ -114,11 +129,14 @@ def measure_overhead(tasks: Sequence[Task], root: Path | None = None, steps: int
 def render(throughput: Sequence[Throughput], overhead: Sequence[EpisodeOverhead] | None) -> str:
     """The figures side by side, as plain text."""
     base = throughput[0].per_minute if throughput else 0.0
-    lines = [f"{'parallel':>8} {'episodes':>8} {'seconds':>8} {'ep/min':>8} {'speed-up':>8} {'errors':>6}"]
+    lines = [f"{'executor':>8} {'parallel':>8} {'episodes':>8} {'seconds':>8} {'ep/min':>8} {'speed-up':>8} "
+             f"{'errors':>6} {'episode s':>9}"]
     for t in throughput:
         speed = t.per_minute / base if base else 0.0
-        lines.append(f"{t.parallel:>8} {t.episodes:>8} {t.seconds:>8.1f} {t.per_minute:>8.1f} {speed:>7.2f}x "
-                     f"{t.errors:>6}")
+        lines.append(f"{t.executor:>8} {t.parallel:>8} {t.episodes:>8} {t.seconds:>8.1f} {t.per_minute:>8.1f} "
+                     f"{speed:>7.2f}x {t.errors:>6} {t.episode_seconds:>9.2f}")
+    lines += [executor_overhead(local, ray) for local in throughput for ray in throughput
+              if local.executor == "local" and ray.executor == "ray" and local.parallel == ray.parallel]
     if overhead:
         loop = statistics.median(o.loop_share for o in overhead)
         whole = statistics.median(o.episode_share for o in overhead)
@@ -127,4 +145,113 @@ def render(throughput: Sequence[Throughput], overhead: Sequence[EpisodeOverhead]
                      f"{overhead[0].steps} steps (medians): harness {1000 * step:.0f} ms per step = "
                      f"{100 * loop:.1f}% of the agent loop's wall time; {100 * whole:.1f}% of the whole "
                      "episode (container start, setup and scoring included)")
+    return "\n".join(lines)
+
+
+def executor_overhead(local: Throughput, ray: Throughput) -> str:
+    """What the Ray executor adds per episode at the same parallelism, against the episode's own wall time.
+
+    Each of ``parallel`` slots runs ``episodes / parallel`` episodes one after
+    another, so the extra wall time per episode is the difference of the two
+    runs' times divided by that.
+    """
+    per_slot = ray.episodes / ray.parallel if ray.parallel else 0.0
+    extra = (ray.seconds - local.seconds) / per_slot if per_slot else 0.0
+    share = extra / local.episode_seconds if local.episode_seconds else 0.0
+    return (f"ray vs local at parallel {ray.parallel}: {extra:+.2f} s per episode = {100 * share:+.1f}% of an "
+            f"episode's {local.episode_seconds:.2f} s")
+
+
+@dataclass(frozen=True)
+class DriverCeiling:
+    """How fast one driver takes in finished episodes (record, trajectory, screenshots) from Ray tasks."""
+
+    episodes: int
+    steps: int  # screenshots per episode: one per step, plus the final one
+    shot_bytes: int
+    seconds: float  # first task submitted to last episode on disk (nodes on this machine included)
+    ingest_seconds: float  # of which the driver spent unpacking and appending (its own share)
+
+    @property
+    def per_second(self) -> float:
+        return self.episodes / self.seconds if self.seconds else 0.0
+
+    @property
+    def ingest_per_second(self) -> float:
+        return self.episodes / self.ingest_seconds if self.ingest_seconds else 0.0
+
+    def largest_cluster(self, episode_seconds: float) -> int:
+        """Concurrent episodes one driver keeps up with when each lasts ``episode_seconds`` (Little's law)."""
+        return int(self.per_second * episode_seconds)
+
+
+def fake_attempt(index: int, steps: int, shot_bytes: int) -> bytes:
+    """What a node sends back for one episode, made without a desktop: a trajectory of ``steps`` screenshots.
+
+    The screenshots are random bytes of a typical PNG's size (the driver
+    copies files, it never decodes them).
+    """
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    folder = f"episodes/fake.t{index}.b{steps}.r0"
+    files = {f"{folder}/step-{i:04d}.png": os.urandom(shot_bytes) for i in range(steps)}
+    files[f"{folder}/final.png"] = os.urandom(shot_bytes)
+    files[f"{folder}/steps.jsonl"] = b"".join(b'{"step": %d, "actions": [{"action": "left_click", '
+                                              b'"coordinate": [100, 200]}], "think_seconds": 1.0}\n' % i
+                                              for i in range(steps))
+    files[f"{folder}/checker.json"] = b'{"score": 1.0, "outcomes": []}'
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def measure_driver_ceiling(episodes: int = 200, steps: int = 15, shot_bytes: int = 150_000,
+                           address: str | None = None, root: Path | None = None) -> DriverCeiling:
+    """Ray tasks that return fake finished episodes as fast as they can; the driver ingests them as a run does.
+
+    Ingesting is what the Ray executor's driver does per episode: fetch the
+    task's result, unpack the trajectory into the run folder, validate the
+    record and append it (synced).  The nodes are this machine's, so the
+    end-to-end rate is a lower bound; the driver's own share bounds it above.
+    """
+    import ray
+
+    from harness.runner.executors.ray_driver import connect, unpack
+    from harness.store.records import EpisodeResult
+
+    connect(address)
+    make = ray.remote(fake_attempt).options(num_cpus=0, max_retries=0)
+    with tempfile.TemporaryDirectory(prefix="deskbench-bench-", dir=root) as tmp:
+        folder = RunFolder(Path(tmp) / "bench-driver")
+        folder.create()
+        started = time.monotonic()
+        pending = [make.remote(i, steps, shot_bytes) for i in range(episodes)]
+        busy = 0.0
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            t = time.monotonic()
+            unpack(ray.get(ready[0]), folder.path)
+            record = EpisodeResult(run_id="bench-driver", episode_id=f"fake.t{len(pending)}", task_id="t",
+                                   domain="fake", agent="fake", budget=steps, status="success", score=1.0)
+            folder.append_all([EpisodeResult.model_validate_json(record.model_dump_json())])
+            busy += time.monotonic() - t
+        seconds = time.monotonic() - started
+    return DriverCeiling(episodes, steps, shot_bytes, seconds, busy)
+
+
+def render_ceiling(ceiling: DriverCeiling, episode_seconds: Sequence[float] = (150.0, 600.0)) -> str:
+    """The driver's ceiling and the largest cluster it feeds at OSWorld-like episode lengths."""
+    c = ceiling
+    shots = c.steps + 1
+    lines = [f"driver ceiling: {c.episodes} fake episodes of {c.steps} steps ({shots} screenshots of "
+             f"{c.shot_bytes // 1000} kB) in {c.seconds:.1f} s = {c.per_second:.1f} episodes/s, "
+             f"{c.per_second * shots:.0f} screenshots/s, {c.per_second * shots * c.shot_bytes / 1e6:.0f} MB/s "
+             f"(the driver's own share: {c.ingest_seconds:.1f} s, {c.ingest_per_second:.1f} episodes/s)"]
+    lines += [f"  episodes of {s:.0f} s: one driver keeps {c.largest_cluster(s)} episodes running at once "
+              f"({c.per_second:.1f}/s x {s:.0f} s)" for s in episode_seconds]
     return "\n".join(lines)

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import ConfigError, DeskbenchError
+from harness.errors import ConfigError, DeskbenchError, TaskFileError
 from harness.tasks.suites import BUILT_IN_SUITE, CORE_SUITE
 
 if TYPE_CHECKING:
@@ -102,21 +102,25 @@ def run(
                                                "cluster's nodes, docs/ray.md)")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="the Ray cluster to join (host:port); default: a Ray "
                                                          "started on this machine")] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="run the valid tasks of a suite that has invalid ones; those "
+                                                    "are recorded with status invalid (in no denominator)")] = False,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
     from harness.agents.registry import agent_spec, parse_option
     from harness.runner.executor import make_executor
     from harness.runner.run import RunConfig, RunPlan, check_run, default_run_dir, execute_run
     from harness.store.run_folder import RunFolder
-    from harness.tasks.loader import load_tasks
     from harness.tasks.screen import parse_screen, suite_screen
+    from harness.tasks.validation import load_checked, refusal
 
     size = parse_screen(screen) if screen is not None else suite_screen(suite)
     options = dict(parse_option(text) for text in agent_option or [])
     if model is not None:
         options["model"] = model
     spec = agent_spec(agent, options)  # the options travel with the agent's spec to every episode
-    tasks = load_tasks(suite)
+    tasks, invalid = load_checked(suite)  # every task checked statically before any container or model call
+    if invalid and not skip_invalid:
+        raise TaskFileError(refusal(invalid))
     config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
                        sweep=_sweep(sweep), retries=retries, model_calls=model_calls, seed=seed,
                        screenshots=screenshots, policy=policy, confirm=_confirmer(confirm),
@@ -135,6 +139,8 @@ def run(
     out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {sorted(set(config.budgets))} "
               f"({config.sweep}), {total} episodes, {parallel} at once -> {folder.path}", highlight=False,
               markup=False)
+    for bad in invalid:
+        out.print(f"  skipped, recorded as invalid: {bad.message}", highlight=False, markup=False)
     progress = _progress(total, quiet)
 
     def planned(run_plan: RunPlan, jobs_left: int) -> None:
@@ -147,7 +153,8 @@ def run(
 
     try:
         with progress:
-            execute_run(tasks, config, folder, on_result=progress.add, on_plan=planned, executor=runner)
+            execute_run(tasks, config, folder, on_result=progress.add, on_plan=planned, executor=runner,
+                        invalid=invalid)
     except KeyboardInterrupt:
         err.print(f"interrupted: finished episodes are in {folder.episodes_file}; run again with "
                   f"--run-dir {folder.path} to resume")
@@ -321,17 +328,38 @@ def bench_throughput(
     overhead: Annotated[bool, typer.Option(help="also time the harness against a 1 s think time")] = True,
     overhead_tasks: Annotated[int, typer.Option(min=1, help="episodes (the first tasks) for the overhead figure")
                               ] = 5,
+    executor: Annotated[str, typer.Option(help="executors to compare, comma-separated: local, ray")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="the Ray cluster (host:port); default: a Ray started "
+                                                         "on this machine")] = None,
+    driver_ceiling: Annotated[int, typer.Option(min=0, help="fake episodes for the Ray driver's own ceiling "
+                                                            "(records, trajectories, screenshots per second); "
+                                                            "0: skip")] = 0,
 ) -> None:
     """Episodes per minute at each --parallel (oracle) and the harness's own time per step, side by side."""
-    from harness.bench.throughput import measure_overhead, measure_throughput, render
+    from harness.bench.throughput import (
+        measure_driver_ceiling,
+        measure_overhead,
+        measure_throughput,
+        render,
+        render_ceiling,
+    )
+    from harness.runner.executor import EXECUTORS
     from harness.tasks.loader import load_tasks
 
+    names = [name.strip() for name in executor.split(",")]
+    unknown = [name for name in names if name not in EXECUTORS]
+    if unknown:
+        raise ConfigError(f"--executor must be a comma-separated list of {', '.join(EXECUTORS)}, got {executor!r}")
     tasks = load_tasks(suite)[:limit]
     levels = _budgets(parallel)
-    out.print(f"bench throughput: {len(tasks)} tasks from {suite}, parallel {levels}", highlight=False)
-    figures = measure_throughput(tasks, levels)
+    out.print(f"bench throughput: {len(tasks)} tasks from {suite}, parallel {levels}, executors {names}",
+              highlight=False)
+    figures = [f for name in names for f in measure_throughput(tasks, levels, executor=name, address=ray_address)]
     cost = measure_overhead(tasks[:overhead_tasks]) if overhead else None
     out.print(render(figures, cost), highlight=False, markup=False)
+    if driver_ceiling:
+        out.print(render_ceiling(measure_driver_ceiling(driver_ceiling, address=ray_address)), highlight=False,
+                  markup=False)
 
 
 def _register_suite_commands() -> None:

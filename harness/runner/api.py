@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.agents.registry import agent_spec
-from harness.runner.executor import Executor
+from harness.runner.executor import Executor, make_executor
 from harness.runner.run import OnResult, RunConfig, default_run_dir, execute_run
 from harness.store.records import Sweep
 from harness.store.run_folder import RunFolder, load_results
@@ -24,12 +24,16 @@ def run_suite(suite: Path | str = BUILT_IN_SUITE, agent: str = "oracle", model: 
               run_dir: Path | str | None = None, sweep: Sweep = "independent", retries: int = 2,
               model_calls: int | None = None, seed: int = 0, screenshots: bool = True,
               agent_options: Mapping[str, str] | None = None, screen: tuple[int, int] | None = None,
-              executor: Executor | None = None, on_result: OnResult | None = None) -> pd.DataFrame:
+              executor: Executor | str | None = None, on_result: OnResult | None = None,
+              ray_address: str | None = None) -> pd.DataFrame:
     """Run (or resume, when ``run_dir`` exists) a suite; one row per episode, its last attempt counted.
 
     ``frame.attrs["run_dir"]`` says where the run folder is.  ``screen`` defaults to the suite's
-    (1920x1080 for an OSWorld index file, else 1280x800).
+    (1920x1080 for an OSWorld index file, else 1280x800).  ``executor`` is an executor or its
+    name, ``"local"`` or ``"ray"`` (the cluster at ``ray_address``, docs/ray.md).
     """
+    if isinstance(executor, str) or ray_address is not None:
+        executor = make_executor(executor if isinstance(executor, str) else "ray", parallel, ray_address)
     options = dict(agent_options or {})
     if model is not None:
         options["model"] = model
