@@ -11,6 +11,8 @@ action set.  Where that set has no twin the rewrite says what it chose:
 * ``wait`` becomes ``wait_5_seconds``; ``screenshot`` turns are dropped (every
   function response carries one);
 * bash and the text editor are the custom functions the request declares;
+* a block ``{"type": "function_call", "name": ..., "args": ...}`` is sent as
+  it is (how a test makes the model call ``navigate`` or send a bad argument);
 * what Gemini cannot say (a right, middle, double or triple click, holding
   a key, zoom) ends the script with a text answer naming the action, so the
   episode fails visibly rather than doing something else.
@@ -63,6 +65,9 @@ def convert(script: Script, custom: set[str]) -> GeminiScript:
     for turn in script.turns:
         calls: list[Call] = []
         for block in turn:
+            if block.get("type") == "function_call":  # a call written in Gemini's own terms, sent as it is
+                calls.append({"name": block.get("name"), "args": block.get("args", {})})
+                continue
             if block.get("type") != "tool_use":
                 continue
             name, data = str(block["name"]), dict(block.get("input", {}))
