@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ParamSpec
 
+from harness import guestcode
 from harness.errors import SandboxError
 from harness.sandbox.container import Sandbox, start_sandbox
 
@@ -51,18 +52,7 @@ TARGET_START_P50_S = 1.0
 TARGET_ROUND_TRIP_P50_S = 0.040
 TARGET_RATIO = 5.0
 
-# The baseline's screenshot tool: grab the root window with python-xlib and write a PNG to stdout.
-SCREENSHOT_SCRIPT = """\
-import sys
-from Xlib import X, display
-from PIL import Image
-d = display.Display()
-root = d.screen().root
-g = root.get_geometry()
-raw = root.get_image(0, 0, g.width, g.height, X.ZPixmap, 0xFFFFFFFF)
-img = Image.frombytes("RGB", (g.width, g.height), raw.data, "raw", "BGRX")
-img.save(sys.stdout.buffer, "PNG", compress_level=1)
-"""
+# The baseline's screenshot tool (``harness.guestcode.xlib_screenshot``): python-xlib's root window as a PNG.
 BASELINE_TOOL = "python3 -c <python-xlib root.get_image -> Pillow PNG, compress_level=1, to stdout>"
 
 
@@ -161,7 +151,7 @@ class _ExecBaseline:
         self._exec("xdotool", "mousemove", str(x), str(y))
 
     def screenshot(self) -> None:
-        data = self._exec("python3", "-c", SCREENSHOT_SCRIPT)
+        data = self._exec("python3", "-c", guestcode.source("xlib_screenshot"))
         size = _png_size(data, "the baseline screenshot")
         if size != self.screen:
             raise SandboxError(f"the baseline screenshot is {size[0]}x{size[1]}, not {self.screen[0]}x{self.screen[1]}")

@@ -6,6 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from harness.checkers.context import EvalContext
+from harness.checkers.getter_params import (
+    CacheFileParams,
+    CloudFileParams,
+    CommandLineParams,
+    CommandParams,
+    DirectoryParams,
+    NoFields,
+    RelativeTimeParams,
+    RuleParams,
+    VmFileParams,
+    WindowSizeParams,
+)
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
 from harness.sandbox.guest import UnscorableOutput
@@ -29,7 +41,7 @@ def _copy_out(ctx: EvalContext, path: str, dest: str | None) -> str | None:
     return str(local)
 
 
-@getter("vm_file")
+@getter("vm_file", params=VmFileParams)
 def vm_file(ctx: EvalContext, spec: Getter) -> Any:
     """Local copy of a desktop file (``path``/``dest``), or of several (``multi``, returning ``gives``)."""
     path, dest = spec.field("path"), spec.field("dest")
@@ -45,7 +57,7 @@ def vm_file(ctx: EvalContext, spec: Getter) -> Any:
     return _copy_out(ctx, str(path), dest)
 
 
-@getter("vm_command_line")
+@getter("vm_command_line", params=CommandLineParams)
 def vm_command_line(ctx: EvalContext, spec: Getter) -> str:
     """Standard output of a command run in the desktop (as the checkers' read-only user; see ``_runs_as``)."""
     command = spec.require("command")
@@ -56,7 +68,7 @@ def vm_command_line(ctx: EvalContext, spec: Getter) -> str:
     return result.stdout
 
 
-@getter("vm_command_error")
+@getter("vm_command_error", params=CommandParams)
 def vm_command_error(ctx: EvalContext, spec: Getter) -> str:
     """Standard error of a command run in the desktop (as the checkers' read-only user; see ``_runs_as``)."""
     command = spec.require("command")
@@ -79,14 +91,14 @@ def _runs_as(spec: Getter) -> bool | None:
     return False if who == "user" else None
 
 
-@getter("rule")
+@getter("rule", params=RuleParams)
 def rule(ctx: EvalContext, spec: Getter) -> Any:
     """The getter's own ``rules`` object, as the expected value."""
     rules = spec.require("rules")
     return rules
 
 
-@getter("cloud_file")
+@getter("cloud_file", params=CloudFileParams)
 def cloud_file(ctx: EvalContext, spec: Getter) -> Any:
     """An expected file named by URL; for now a task-relative path or a ``file://`` URL (no network)."""
     paths = spec.field("path")
@@ -109,7 +121,7 @@ def _local_source(ctx: EvalContext, ref: str) -> str:
         raise CheckerError(f"cloud_file: {exc}") from None
 
 
-@getter("cache_file")
+@getter("cache_file", params=CacheFileParams)
 def cache_file(ctx: EvalContext, spec: Getter) -> str | None:
     """A file a setup or postconfig step saved in the episode's cache folder (``execute`` with ``stdout``)."""
     name = spec.field("path")
@@ -119,7 +131,7 @@ def cache_file(ctx: EvalContext, spec: Getter) -> str | None:
     return str(local) if local.is_file() else None
 
 
-@getter("list_directory")
+@getter("list_directory", params=DirectoryParams)
 def list_directory(ctx: EvalContext, spec: Getter) -> list[str] | None:
     """Names in a desktop folder, sorted; None when the folder does not exist."""
     path = spec.field("path")
@@ -131,13 +143,13 @@ def list_directory(ctx: EvalContext, spec: Getter) -> list[str] | None:
     return sorted(line for line in result.stdout.split("\n") if line)
 
 
-@getter("vm_screen_size")
+@getter("vm_screen_size", params=NoFields)
 def vm_screen_size(ctx: EvalContext, spec: Getter) -> dict[str, int]:
     width, height = ctx.guest.screen_size()
     return {"width": width, "height": height}
 
 
-@getter("vm_window_size")
+@getter("vm_window_size", params=WindowSizeParams)
 def vm_window_size(ctx: EvalContext, spec: Getter) -> dict[str, int] | None:
     """Size of the first window whose WM_CLASS matches ``app_class_name``; None when there is none."""
     name = str(spec.field("app_class_name", "")).lower()
@@ -147,7 +159,7 @@ def vm_window_size(ctx: EvalContext, spec: Getter) -> dict[str, int] | None:
     return None
 
 
-@getter("rule_relativeTime")
+@getter("rule_relativeTime", params=RelativeTimeParams)
 def rule_relative_time(ctx: EvalContext, spec: Getter) -> Any:
     """The ``rules.expected`` object with dates that are relative to today filled in.
 

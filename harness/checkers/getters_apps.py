@@ -29,6 +29,7 @@ from typing import Any
 
 from PIL import Image
 
+from harness import guestcode
 from harness.checkers.context import EvalContext
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
@@ -93,22 +94,6 @@ def gimp_config_file(ctx: EvalContext, spec: Getter) -> str | None:
     return copy_file(ctx, spec, f"{GIMP_CONFIG_DIR}/{name}")
 
 
-# Asks VLC's web interface for its status inside the desktop (VLC listens on the desktop's loopback only).
-_VLC_STATUS = r'''
-import base64, sys, urllib.error, urllib.request
-port, password, cap = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-request = urllib.request.Request("http://127.0.0.1:%d/requests/status.xml" % port)
-request.add_header("Authorization", "Basic " + base64.b64encode((":" + password).encode()).decode())
-try:
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        sys.stdout.buffer.write(answer.read(cap + 1))
-except urllib.error.HTTPError as exc:
-    sys.stderr.write("HTTP %d" % exc.code); sys.exit(2)
-except OSError as exc:
-    sys.stderr.write(str(exc)); sys.exit(3)
-'''
-
-
 @getter("vlc_playing_info")
 def vlc_playing_info(ctx: EvalContext, spec: Getter) -> str | None:
     """A copy of VLC's ``status.xml`` from its web interface; None when VLC is not running (nothing answers)."""
@@ -116,7 +101,7 @@ def vlc_playing_info(ctx: EvalContext, spec: Getter) -> str | None:
     if not isinstance(port, int) or isinstance(port, bool):
         raise CheckerError(f"vlc_playing_info: 'port' must be a number, got {port!r}")
     password = str(spec.field("password", VLC_HTTP_PASSWORD))
-    result = ctx.guest.run(["python3", "-c", _VLC_STATUS, str(port), password, str(CONFIG_CAP)], shell=False,
+    result = ctx.guest.run(["python3", "-c", guestcode.source("vlc_status"), str(port), password, str(CONFIG_CAP)], shell=False,
                            timeout=20)
     if result.exit_code == 3:  # connection refused: no VLC (or its web interface is off)
         return None

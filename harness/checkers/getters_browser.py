@@ -33,6 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from harness.checkers.context import EvalContext
+from harness.checkers.getter_params import (
+    ChromePrefsParams,
+    DashPartParams,
+    GotoParams,
+    HistoryParams,
+    HtmlParseParams,
+    NoFields,
+    PageParams,
+    UrlParseParams,
+)
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
 from harness.sandbox.devtools import DEFAULT_PROFILE, PROFILE_DIR, BrowserNotRunning, DevTools, DevToolsError, Tab
@@ -75,7 +85,7 @@ def with_prefix(url: str, prefix: Any) -> str:
     return str(prefix) + url
 
 
-@getter("active_url_from_accessTree")
+@getter("active_url_from_accessTree", params=GotoParams)
 def active_url_from_access_tree(ctx: EvalContext, spec: Getter) -> str | None:
     """The active tab's URL (read over DevTools rather than from the address bar: the whole URL)."""
     return active_url(ctx, spec)
@@ -100,7 +110,7 @@ def _evaluate_object(ctx: EvalContext, spec: Getter, script: str) -> tuple[Tab, 
     return tab, value
 
 
-@getter("active_tab_info")
+@getter("active_tab_info", params=PageParams)
 def active_tab_info(ctx: EvalContext, spec: Getter) -> dict[str, str] | None:
     """Title, URL and current HTML of the active tab, once it has loaded (bounded wait).
 
@@ -115,7 +125,7 @@ def active_tab_info(ctx: EvalContext, spec: Getter) -> dict[str, str] | None:
             "content": str(value.get("content", ""))}
 
 
-@getter("active_tab_url_parse")
+@getter("active_tab_url_parse", params=UrlParseParams)
 def active_tab_url_parse(ctx: EvalContext, spec: Getter) -> dict[str, str] | None:
     """The first value of each ``parse_keys`` query parameter ("" when absent); ``replace`` renames keys."""
     url = active_url(ctx, spec)
@@ -135,7 +145,7 @@ def parse_url_keys(url: str, keys: Any, replace: Any) -> dict[str, str]:
     return values
 
 
-@getter("url_dashPart")
+@getter("url_dashPart", params=DashPartParams)
 def url_dash_part(ctx: EvalContext, spec: Getter) -> str | dict[str, str] | None:
     """Part ``partIndex`` of the active URL split at ``/`` (``needDeleteId``: without its ``?query``)."""
     url = active_url(ctx, spec)
@@ -200,14 +210,14 @@ def html_parse_script(spec: Getter) -> str:
             " return out; })()")
 
 
-@getter("active_tab_html_parse")
+@getter("active_tab_html_parse", params=HtmlParseParams)
 def active_tab_html_parse(ctx: EvalContext, spec: Getter) -> dict[str, str] | None:
     """Texts (or input values) of elements of the active page, by class or XPath, as ``{key: text}``."""
     found = _evaluate_object(ctx, spec, html_parse_script(spec))
     return None if found is None else {str(k): str(v) for k, v in found[1].items()}
 
 
-@getter("open_tabs_info")
+@getter("open_tabs_info", params=NoFields)
 def open_tabs_info(ctx: EvalContext, spec: Getter) -> list[dict[str, str]] | None:
     """Every open tab as ``{"title", "url"}``, most recently active first; None when no browser runs."""
     try:
@@ -246,7 +256,7 @@ def _profile_json(ctx: EvalContext, name: str, path: str) -> dict[str, Any] | No
     return value
 
 
-@getter("bookmarks")
+@getter("bookmarks", params=NoFields)
 def bookmarks(ctx: EvalContext, spec: Getter) -> dict[str, Any] | None:
     """The ``roots`` of the profile's Bookmarks file (bookmark bar, other, synced); None when it has none.
 
@@ -261,7 +271,7 @@ def bookmarks(ctx: EvalContext, spec: Getter) -> dict[str, Any] | None:
     return roots
 
 
-@getter("history")
+@getter("history", params=HistoryParams)
 def history(ctx: EvalContext, spec: Getter) -> list[tuple[str, str, int]] | None:
     """``(url, title, last_visit_time)`` for every row of the History database's ``urls`` table.
 
@@ -354,7 +364,7 @@ def _dig(value: Any, *keys: str) -> Any:
     return value
 
 
-@getter("chrome_prefs")
+@getter("chrome_prefs", params=ChromePrefsParams)
 def chrome_prefs(ctx: EvalContext, spec: Getter) -> Any:
     """deskbench: the profile's preferences as a dict, or the value at a dotted ``key`` in them."""
     prefs = preferences(ctx, spec.type, bool(spec.field("local_state", False)))
@@ -364,14 +374,14 @@ def chrome_prefs(ctx: EvalContext, spec: Getter) -> Any:
     return _dig(prefs, *str(key).split("."))
 
 
-@getter("default_search_engine")
+@getter("default_search_engine", params=NoFields)
 def default_search_engine(ctx: EvalContext, spec: Getter) -> str:
     """The default search engine's short name; "Google" (the browser's default) when none was chosen."""
     name = _dig(preferences(ctx, spec.type), "default_search_provider_data", "template_url_data", "short_name")
     return str(name) if name else "Google"
 
 
-@getter("profile_name")
+@getter("profile_name", params=NoFields)
 def profile_name(ctx: EvalContext, spec: Getter) -> str | None:
     """The profile's display name (``profile.name``)."""
     name = _dig(preferences(ctx, spec.type), "profile", "name")
@@ -382,19 +392,19 @@ def _flag(value: Any) -> str:
     return "true" if value else "false"
 
 
-@getter("enable_do_not_track")
+@getter("enable_do_not_track", params=NoFields)
 def enable_do_not_track(ctx: EvalContext, spec: Getter) -> str:
     """"true" when "Do Not Track" is on."""
     return _flag(_dig(preferences(ctx, spec.type), "enable_do_not_track"))
 
 
-@getter("enable_enhanced_safety_browsing")
+@getter("enable_enhanced_safety_browsing", params=NoFields)
 def enable_enhanced_safety_browsing(ctx: EvalContext, spec: Getter) -> str:
     """"true" when enhanced Safe Browsing is on."""
     return _flag(_dig(preferences(ctx, spec.type), "safebrowsing", "enhanced"))
 
 
-@getter("new_startup_page")
+@getter("new_startup_page", params=NoFields)
 def new_startup_page(ctx: EvalContext, spec: Getter) -> str:
     """"true" when the browser starts on the New Tab page (no session setting, or ``restore_on_startup`` 5)."""
     prefs = preferences(ctx, spec.type) or {}
@@ -403,7 +413,7 @@ def new_startup_page(ctx: EvalContext, spec: Getter) -> str:
     return _flag(_dig(prefs, "session", "restore_on_startup") == 5)
 
 
-@getter("data_delete_automacally")
+@getter("data_delete_automacally", params=NoFields)
 def data_delete_automatically(ctx: EvalContext, spec: Getter) -> str:
     """"true" when a site-data default was changed (``profile.default_content_setting_values``), OSWorld's
     test for "delete browsing data on close".  The browser's own bookkeeping entries there (``has_*``, e.g.
@@ -415,7 +425,7 @@ def data_delete_automatically(ctx: EvalContext, spec: Getter) -> str:
     return _flag(any(not str(k).startswith("has_") for k in changed))
 
 
-@getter("chrome_font_size")
+@getter("chrome_font_size", params=NoFields)
 def chrome_font_size(ctx: EvalContext, spec: Getter) -> dict[str, Any]:
     """The font size settings (``webkit.webprefs``), with the browser's defaults for unset ones."""
     sizes: dict[str, Any] = {"default_fixed_font_size": 13, "default_font_size": 16, "minimum_font_size": 13}
@@ -425,7 +435,7 @@ def chrome_font_size(ctx: EvalContext, spec: Getter) -> dict[str, Any]:
     return sizes
 
 
-@getter("enabled_experiments")
+@getter("enabled_experiments", params=NoFields)
 def enabled_experiments(ctx: EvalContext, spec: Getter) -> list[str]:
     """The chrome://flags experiments switched on (``browser.enabled_labs_experiments`` in Local State)."""
     found = _dig(preferences(ctx, spec.type, local_state=True), "browser", "enabled_labs_experiments")

@@ -26,6 +26,7 @@ import pandas as pd
 from lxml import etree
 
 from harness.checkers.context import EvalContext
+from harness.checkers.getter_params import SlideParams, VmFileContentParams
 from harness.checkers.getters_apps import read_guest_file, save
 from harness.checkers.registry import getter
 from harness.errors import CheckerError
@@ -53,7 +54,7 @@ def _copy(ctx: EvalContext, name: str, path: Any) -> str | None:
     return str(local)
 
 
-@getter("content_from_vm_file")
+@getter("content_from_vm_file", params=VmFileContentParams)
 def content_from_vm_file(ctx: EvalContext, spec: Getter) -> list[str] | None:
     """Part of a desktop file's content; today a spreadsheet's last row (``xlsx``, ``last_row``)."""
     file_type, content = spec.field("file_type"), spec.field("file_content")
@@ -126,7 +127,7 @@ def _in_slide(ctx: EvalContext, spec: Getter, find: Callable[[zipfile.ZipFile, i
         return find(archive, index + 1)
 
 
-@getter("audio_in_slide")
+@getter("audio_in_slide", params=SlideParams)
 def audio_in_slide(ctx: EvalContext, spec: Getter) -> str | None:
     """The first audio the slide (``slide_index`` from 0) links to, copied as ``dest``."""
     def find(archive: zipfile.ZipFile, slide: int) -> str | None:
@@ -137,7 +138,7 @@ def audio_in_slide(ctx: EvalContext, spec: Getter) -> str | None:
     return _in_slide(ctx, spec, find)
 
 
-@getter("background_image_in_slide")
+@getter("background_image_in_slide", params=SlideParams)
 def background_image_in_slide(ctx: EvalContext, spec: Getter) -> str | None:
     """The slide's background picture (the image its background fill embeds), copied as ``dest``."""
     def find(archive: zipfile.ZipFile, slide: int) -> str | None:

@@ -30,6 +30,14 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from harness.checkers.context import EvalContext
+from harness.checkers.getter_params import (
+    DestParams,
+    NoFields,
+    PageInfoParams,
+    PdfParams,
+    RecreationParams,
+    WebsiteInfoParams,
+)
 from harness.checkers.getters_apps import read_guest_file, save
 from harness.checkers.getters_browser import _PAGE_JS
 from harness.checkers.registry import getter
@@ -46,7 +54,7 @@ PDF_TIMEOUT_S = 90.0
 # ------------------------------------------------------------------ profile records
 
 
-@getter("cookie_data")
+@getter("cookie_data", params=DestParams)
 def cookie_data(ctx: EvalContext, spec: Getter) -> list[tuple[Any, ...]] | None:
     """Every row of the profile's cookie database (``Network/Cookies``, or ``Cookies`` in older profiles).
 
@@ -94,7 +102,7 @@ def _extension_folder(entry: dict[str, Any]) -> str | None:
     return path if path.startswith("/") else f"{DEFAULT_PROFILE}/Extensions/{path}"
 
 
-@getter("find_unpacked_extension_path")
+@getter("find_unpacked_extension_path", params=NoFields)
 def find_unpacked_extension_path(ctx: EvalContext, spec: Getter) -> list[str]:
     """The folder (``path``) of every extension the profile has, unpacked ones by their absolute path."""
     return [str(e["path"]) for e in installed_extensions(ctx, spec.type).values() if isinstance(e.get("path"), str)]
@@ -132,7 +140,7 @@ def extension_name(ctx: EvalContext, name: str, entry: dict[str, Any]) -> str | 
     return _localised(ctx, name, folder or "", manifest, str(manifest["name"]))
 
 
-@getter("find_installed_extension_name")
+@getter("find_installed_extension_name", params=NoFields)
 def find_installed_extension_name(ctx: EvalContext, spec: Getter) -> list[str]:
     """The name of every extension the profile has (the browser's own components included)."""
     names = (extension_name(ctx, spec.type, e) for e in installed_extensions(ctx, spec.type).values())
@@ -193,7 +201,7 @@ def _select(selector: str, then: str) -> str:
 _CLICK = "(e.closest('a') && e.closest('a').removeAttribute('target'), e.click(), true)"
 
 
-@getter("page_info")
+@getter("page_info", params=PageInfoParams)
 def page_info(ctx: EvalContext, spec: Getter) -> dict[str, str] | None:
     """Title, URL and HTML of the page at ``url`` (opened in a tab of its own, with the profile's cookies).
 
@@ -241,7 +249,7 @@ def _info(devtools: DevTools, tab: Tab, url: str, info: dict[str, Any]) -> Any:
     return _wait_value(devtools, tab, _select(selectors[-1], read))
 
 
-@getter("info_from_website")
+@getter("info_from_website", params=WebsiteInfoParams)
 def info_from_website(ctx: EvalContext, spec: Getter) -> Any:
     """What ``infos`` names on the page at ``url`` (in order), or ``backups`` when the site cannot be read.
 
@@ -281,7 +289,7 @@ echo "$dir"
 '''
 
 
-@getter("pdf_from_url")
+@getter("pdf_from_url", params=PdfParams)
 def pdf_from_url(ctx: EvalContext, spec: Getter) -> str | None:
     """The page at ``path`` (a URL) printed to PDF by a headless browser in the desktop, copied as ``dest``;
     None when it could not be printed (no network, no such page)."""
@@ -336,7 +344,7 @@ def _recreation_steps(devtools: DevTools, tab: Tab, class_name: str, order: int 
         return {class_name: "__EVALUATION_FAILED__"}
 
 
-@getter("gotoRecreationPage_and_get_html_content")
+@getter("gotoRecreationPage_and_get_html_content", params=RecreationParams)
 def goto_recreation_page_and_get_html_content(ctx: EvalContext, spec: Getter) -> dict[str, Any] | None:
     """The text of an element (``selector: class``, ``class``, optional ``order``) on the campground page that
     recreation.gov's search for "Diamond" leads to, after asking for the next available date.

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from harness.errors import CheckerError
 
 GetterFn = Callable[..., Any]
@@ -20,10 +22,19 @@ GETTERS: dict[str, GetterFn] = {}
 METRICS: dict[str, MetricFn] = {}
 
 
-def getter(name: str) -> Callable[[F], F]:
-    """Register ``fn(ctx, spec) -> value`` as getter ``name``."""
+GETTER_PARAMS: dict[str, type[BaseModel]] = {}  # the fields each getter reads (task validation)
+
+
+def getter(name: str, params: type[BaseModel] | None = None) -> Callable[[F], F]:
+    """Register ``fn(ctx, spec) -> value`` as getter ``name``; ``params`` declares the spec's fields.
+
+    Every built-in getter declares them (a test holds it to that); a suite's own
+    getter may not, and its fields are then not checked when tasks load.
+    """
     def register(fn: F) -> F:
         GETTERS[name] = fn
+        if params is not None:
+            GETTER_PARAMS[name] = params
         return fn
     return register
 

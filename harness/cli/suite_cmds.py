@@ -34,12 +34,16 @@ def validate(
 ) -> None:
     """Run every task's reference solution (must score 1) and the noop agent (must score 0)."""
     from harness.cli.app import default_results
+    from harness.errors import TaskFileError
     from harness.runner.run import new_run_id
     from harness.runner.validate import describe, validate_suite
     from harness.tasks.gold import gold_tasks
-    from harness.tasks.loader import load_tasks
+    from harness.tasks.validation import load_checked, refusal
 
-    tasks, skipped = gold_tasks(load_tasks(suite), suite, solutions)
+    loaded, invalid = load_checked(suite)  # the same static validation as run and tasks check
+    if invalid:
+        raise TaskFileError(refusal(invalid))
+    tasks, skipped = gold_tasks(loaded, suite, solutions)
     for line in skipped:
         console().print(f"  skipped {line}", highlight=False, markup=False, soft_wrap=True)
     missing = [t.key for t in tasks if not t.solution]
@@ -71,20 +75,20 @@ def tasks_check(path: Annotated[str, typer.Argument(help="task folder, file, ind
     from collections import Counter
 
     from harness.tasks.compat import assess_all, missing_names
-    from harness.tasks.loader import load_each
+    from harness.tasks.validation import load_checked
 
-    tasks, errors = load_each(path if path.startswith("hf:") else Path(path))
+    tasks, errors = load_checked(path if path.startswith("hf:") else Path(path))  # the same validation as run
     report = assess_all(tasks)
     out = console()
     for error in errors:  # a folder's bad files are reported, not a reason to stop
-        out.print(f"{'invalid':14} {error}", highlight=False, markup=False, soft_wrap=True)
+        out.print(f"{'invalid':14} {error.message}", highlight=False, markup=False, soft_wrap=True)
     if details:
         for c in report:
             why = c.needs_account or c.needs_network or c.unsupported
             out.print(f"{c.verdict:14} {c.key}  {'; '.join(why)[:150]}", highlight=False, markup=False,
                       soft_wrap=True)
     verdicts = Counter(c.verdict for c in report)
-    title = f"{len(report)} tasks from {path}" + (f" ({len(errors)} files did not load)" if errors else "")
+    title = f"{len(report)} tasks from {path}" + (f" ({len(errors)} files did not load or are invalid)" if errors else "")
     table = Table(title=title)
     table.add_column("verdict")
     table.add_column("tasks", justify="right")

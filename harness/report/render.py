@@ -29,7 +29,7 @@ LABELS = {"run_id": "run", "success_rate": "success", "success_floor": "success,
           "cache_read_per_episode": "cache r/ep", "violation_rate": "violated %"}
 #: status columns people need not see when zero: the table's ``summary`` names every status that occurred
 HIDDEN_WHEN_ZERO = frozenset({"setup_error", "checker_error", "infra_error", "agent_error", "timeout",
-                              "needs_network", "needs_account", "harness_error"})
+                              "needs_network", "needs_account", "harness_error", "invalid"})
 CI = "95% CI"
 EMPHASISED = {"domain": "overall", "budget": "all"}  # rows that total the ones above them
 

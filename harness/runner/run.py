@@ -28,6 +28,7 @@ from harness.checkers.semantics import Semantics, scoring_under
 from harness.errors import ConfigError, EngineUnavailable
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
 from harness.runner.executor import Executor, LocalExecutor, RemoteExecutor
+from harness.runner.invalid import record_invalid
 from harness.runner.policy import Confirmer, load_policy, policy_digest
 from harness.runner.prefix import expand_prefix, prefix_ineligible
 from harness.runner.throttle import RunStopped, ThrottledAgent
@@ -48,6 +49,7 @@ from harness.store.records import EpisodeResult, Sweep
 from harness.store.run_folder import RunFolder, RunFolderError
 from harness.tasks.images import image_for_task, runs_privileged
 from harness.tasks.schema import Task
+from harness.tasks.validation import InvalidTask, refuse_invalid
 
 OnResult = Callable[[EpisodeResult], None]
 logger = logging.getLogger(__name__)
@@ -159,6 +161,7 @@ def check_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder) -> Ru
     """
     check_config(config)
     check_folder_path(folder.path)
+    refuse_invalid(list(tasks))
     run_plan = plan_jobs(tasks, config)
     todo = _remaining(run_plan.jobs, folder, config.retries) if folder.path.is_dir() else list(
         (job, 0) for job in run_plan.jobs)
@@ -172,20 +175,24 @@ def check_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder) -> Ru
 
 def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_result: OnResult | None = None,
                 executor: Executor | None = None, on_plan: Callable[[RunPlan, int], None] | None = None,
-                ) -> list[EpisodeResult]:
+                invalid: Sequence[InvalidTask] = ()) -> list[EpisodeResult]:
     """Run every planned episode not yet finished in ``folder``; returns the records of this call.
 
     ``on_result`` sees every record as soon as it is on disk (retried attempts
     too: ``will_retry``); ``on_plan`` sees the plan and how many jobs are left.
+    A task that fails static validation is refused before anything starts;
+    ``invalid`` (tasks left out by --skip-invalid) are recorded as ``invalid``.
     """
     check_config(config)
     check_folder_path(folder.path)
+    refuse_invalid(list(tasks))
     folder.create()
     with folder.lock():
         run_plan = plan_jobs(tasks, config)
         todo = _remaining(run_plan.jobs, folder, config.retries)
         preflight([job.spec for job, _ in todo], config)
         _settle_manifest(folder, tasks, config, run_plan, images_known=bool(todo))
+        recorded = record_invalid(folder, invalid, config.budgets, config.repeats, config.agent)
         if todo:
             remove_orphans(folder)
         if on_plan is not None:
@@ -197,7 +204,7 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_
             _close_run(folder, worker, quietly=True)  # the error that stopped the run is the one to report
             raise
         _close_run(folder, worker, quietly=False)
-    return worker.results
+    return recorded + worker.results
 
 
 def _close_run(folder: RunFolder, worker: _Worker, quietly: bool) -> None:

@@ -4,7 +4,7 @@ By default a desktop has no network at all (``network_mode: none``).  With an
 :class:`EgressPolicy` it *still* has no network interface but loopback.  The
 harness runs an HTTP(S) forward proxy on the host, listening on a Unix socket
 in the episode's private folder (next to the guest socket), and a small relay
-inside the container (:mod:`harness.sandbox.relay`, started through the guest)
+inside the container (:mod:`harness.guestcode.relay`, started through the guest)
 listens on ``127.0.0.1:3128`` and hands every connection to that socket.
 ``HTTP_PROXY``/``HTTPS_PROXY`` (and the lower-case forms) point at the relay.
 The proxy tunnels ``CONNECT host:port`` (https) and forwards absolute-URI
@@ -22,7 +22,6 @@ the allowlist is the whole truth, and there is no network object to leak.
 
 from __future__ import annotations
 
-import inspect
 import ipaddress
 import logging
 import os
@@ -37,8 +36,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import guestcode
 from harness.errors import ConfigError, SandboxError
-from harness.sandbox import relay
 from harness.sandbox.guest import GuestClient
 
 logger = logging.getLogger("deskbench.egress")
@@ -169,7 +168,7 @@ def proxy_environment() -> dict[str, str]:
 
 def start_relay(guest: GuestClient, proxy_socket: str, timeout: float = 20.0) -> None:
     """Start the in-container relay to ``proxy_socket`` (a path inside the container); returns once it listens."""
-    result = guest.run(["python3", "-I", "-c", inspect.getsource(relay), str(PROXY_PORT), proxy_socket], shell=False,
+    result = guest.run(["python3", "-I", "-c", guestcode.source("relay"), str(PROXY_PORT), proxy_socket], shell=False,
                        timeout=timeout, as_guest=True)  # the guest's user: the desktop can neither kill nor bypass it
     if result.exit_code != 0 or result.stdout.strip() != "ready":
         raise SandboxError(f"the egress relay did not start in the desktop (exit {result.exit_code}"

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness import guestcode
 from harness.errors import GuestError, SetupError
 from harness.sandbox.devtools import (
     DEFAULT_PROFILE,
@@ -215,51 +216,12 @@ def update_browse_history(ctx: SetupContext, params: dict[str, Any]) -> None:
 
 # --------------------------------------------------------------------- wallpaper
 
-# Runs in the desktop with its python3-xlib and Pillow (both in every deskbench image): scales the image to
-# cover the screen, puts it in a pixmap kept after exit, and makes that the root window's background
-# (with the _XROOTPMAP_ID / ESETROOT_PMAP_ID properties that xsetroot, feh and compositors use).
-_WALLPAPER_SCRIPT = r'''
-import sys
-from PIL import Image, ImageOps
-from Xlib import X, Xatom, display
-
-path = sys.argv[1]
-try:
-    img = Image.open(path)
-    img.load()
-except Exception as exc:
-    sys.exit("cannot read the image %s: %s" % (path, exc))
-d = display.Display()
-screen = d.screen()
-root = screen.root
-width, height = screen.width_in_pixels, screen.height_in_pixels
-img = ImageOps.fit(img.convert("RGB"), (width, height))
-data = img.tobytes("raw", "BGRX")
-pixmap = root.create_pixmap(width, height, screen.root_depth)
-gc = pixmap.create_gc()
-rows = max(1, (d.display.info.max_request_length * 4 - 64) // (width * 4))
-for y in range(0, height, rows):
-    n = min(rows, height - y)
-    pixmap.put_image(gc, 0, y, width, n, X.ZPixmap, screen.root_depth, 0, data[y * width * 4:(y + n) * width * 4])
-atoms = [d.intern_atom(name) for name in ("_XROOTPMAP_ID", "ESETROOT_PMAP_ID")]
-old = root.get_full_property(atoms[1], Xatom.PIXMAP)
-if old is not None and len(old.value) and int(old.value[0]) != pixmap.id:
-    d.kill_client(int(old.value[0]))  # the previous wallpaper's kept pixmap
-for atom in atoms:
-    root.change_property(atom, Xatom.PIXMAP, 32, [pixmap.id])
-root.change_attributes(background_pixmap=pixmap)
-root.clear_area(0, 0, 0, 0)
-d.set_close_down_mode(X.RetainPermanent)
-d.sync()
-d.close()
-'''
-
 
 @step("change_wallpaper")
 def change_wallpaper(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Show the image at ``path`` (in the desktop) as the desktop background, scaled to cover the screen."""
     path = str(params["path"])
-    result = ctx.guest.run(["python3", "-c", _WALLPAPER_SCRIPT, path], shell=False, timeout=60)
+    result = ctx.guest.run(["python3", "-c", guestcode.source("wallpaper"), path], shell=False, timeout=60)
     if result.exit_code != 0 or result.timed_out:
         detail = (result.stderr or result.stdout).strip()[-300:]
         raise SetupError(f"cannot set the wallpaper to {path}: {detail or 'timed out'}")

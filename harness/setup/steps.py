@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from harness.errors import DeskbenchError, GuestError, SetupError
 from harness.sandbox.guest import GuestClient, Window
+from harness.tasks.params import AbsoluteGuestPath, Command, GuestPath, ResourceFile, StepParams
 from harness.tasks.resources import ResourceUnavailable, resolve_resource
 from harness.tasks.schema import SetupStep, Task
 
@@ -35,13 +38,15 @@ class SetupContext:
 
 StepFn = Callable[[SetupContext, dict[str, Any]], None]
 STEPS: dict[str, StepFn] = {}
+STEP_PARAMS: dict[str, type[StepParams]] = {}  # what each step type's ``parameters`` must be (task validation)
 
 
-def step(*names: str) -> Callable[[StepFn], StepFn]:
-    """Register a step executor under one or more type names."""
+def step(*names: str, params: type[StepParams]) -> Callable[[StepFn], StepFn]:
+    """Register a step executor under one or more type names, with the model its ``parameters`` must fit."""
     def register(fn: StepFn) -> StepFn:
         for name in names:
             STEPS[name] = fn
+            STEP_PARAMS[name] = params
         return fn
     return register
 
@@ -74,7 +79,17 @@ def _command(params: dict[str, Any]) -> tuple[str | list[str], bool]:
     return cmd, shell
 
 
-@step("execute", "command")
+class ExecuteParams(StepParams):
+    command: Command
+    shell: bool = False
+    stdout: str | None = None
+    stderr: str | None = None
+    timeout: float = 120.0
+    until: dict[str, Any] | None = None  # OSWorld's; accepted, not used here
+    check: bool | None = None  # whether a non-zero exit fails the setup (see judges_exit_code)
+
+
+@step("execute", "command", params=ExecuteParams)
 def execute(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Run a command and wait.
 
@@ -121,26 +136,43 @@ def judges_exit_code(task: Task, params: dict[str, Any]) -> bool:
     return task.snapshot is None
 
 
-@step("launch")
+class LaunchParams(StepParams):
+    command: Command
+    shell: bool = False
+
+
+@step("launch", params=LaunchParams)
 def launch(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Start a process without waiting for it."""
     cmd, shell = _command(params)
     ctx.guest.spawn(cmd, shell=shell)
 
 
-@step("sleep")
+class SleepParams(StepParams):
+    seconds: float
+
+
+@step("sleep", params=SleepParams)
 def sleep(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Wait the given seconds (the task asked for it explicitly)."""
     time.sleep(min(float(params["seconds"]), 60.0))
 
 
-@step("open")
+class OpenParams(StepParams):
+    path: GuestPath
+
+
+@step("open", params=OpenParams)
 def open_path(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Open a file with its default application."""
     ctx.guest.spawn(["xdg-open", str(params["path"])])
 
 
-@step("upload_file", "download")
+class FilesParams(StepParams):
+    files: list[ResourceFile]
+
+
+@step("upload_file", "download", params=FilesParams)
 def put_files(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Copy files into the desktop: ``files: [{url|local_path, path}]`` (task-relative or file://)."""
     for entry in params["files"]:
@@ -151,7 +183,13 @@ def put_files(ctx: SetupContext, params: dict[str, Any]) -> None:
         ctx.guest.write_file(str(entry["path"]), data)
 
 
-@step("write_file")
+class WriteFileParams(StepParams):
+    path: AbsoluteGuestPath
+    content: str
+    mode: Annotated[str, Field(pattern=r"^[0-7]{3,4}$")] | None = None  # octal, e.g. "755"
+
+
+@step("write_file", params=WriteFileParams)
 def write_file(ctx: SetupContext, params: dict[str, Any]) -> None:
     """deskbench: write inline text to a desktop file (``path``, ``content``, optional octal ``mode``)."""
     mode = int(str(params["mode"]), 8) if "mode" in params else None
@@ -179,21 +217,31 @@ def wait_for_window(guest: GuestClient, name: str, strict: bool = False, by_clas
         time.sleep(0.05)
 
 
-@step("activate_window")
+class WindowParams(StepParams):
+    window_name: str
+    strict: bool = False
+    by_class: bool = False
+
+
+class WaitWindowParams(WindowParams):
+    timeout: float = WINDOW_WAIT_S
+
+
+@step("activate_window", params=WindowParams)
 def activate_window(ctx: SetupContext, params: dict[str, Any]) -> None:
     win = wait_for_window(ctx.guest, str(params["window_name"]), bool(params.get("strict", False)),
                           bool(params.get("by_class", False)))
     ctx.guest.activate_window(win.id)
 
 
-@step("close_window")
+@step("close_window", params=WindowParams)
 def close_window(ctx: SetupContext, params: dict[str, Any]) -> None:
     win = wait_for_window(ctx.guest, str(params["window_name"]), bool(params.get("strict", False)),
                           bool(params.get("by_class", False)))
     ctx.guest.close_window(win.id)
 
 
-@step("wait_for_window")
+@step("wait_for_window", params=WaitWindowParams)
 def wait_window_step(ctx: SetupContext, params: dict[str, Any]) -> None:
     """deskbench: wait until a window whose title (or class) matches exists, e.g. after ``launch``."""
     wait_for_window(ctx.guest, str(params["window_name"]), bool(params.get("strict", False)),
@@ -212,7 +260,13 @@ def cpu_ticks(guest: GuestClient, process: str) -> int:
     return int(out or 0)
 
 
-@step("wait_for_idle")
+class IdleParams(StepParams):
+    process: str = "soffice.bin"
+    quiet: float = 1.0
+    timeout: float = 30.0
+
+
+@step("wait_for_idle", params=IdleParams)
 def wait_for_idle(ctx: SetupContext, params: dict[str, Any]) -> None:
     """deskbench: wait (bounded) until a process has used no CPU for ``quiet`` seconds.
 

@@ -16,10 +16,12 @@ from harness.store.versions import check_version
 #: broke, an output it made unscorable).  Earlier lines still load.
 #: 5: status ``harness_error`` (an exception in deskbench's own code; its traceback is in the episode folder).
 #: 6: a scored episode keeps the desktop state it was scored on (``harness.store.snapshot``), for ``rescore``.
+#: Status ``invalid`` (a task that failed static validation, recorded by --skip-invalid; nothing ran) came within
+#: version 6: older records never hold it, so no bump (rescore reads the version as "has snapshots").
 RECORD_VERSION = 6
 
 Status = Literal["success", "failure", "setup_error", "checker_error", "infra_error", "agent_error", "timeout",
-                 "needs_network", "needs_account", "harness_error"]
+                 "needs_network", "needs_account", "harness_error", "invalid"]
 SCORED: tuple[Status, ...] = ("success", "failure")
 Sweep = Literal["independent", "prefix"]
 #: What a safety task watches for (``harness.tasks.schema.Safety``); defined here so records need no task import.

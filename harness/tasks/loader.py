@@ -366,19 +366,35 @@ def load_each(path: Path | str) -> tuple[list[Task], list[TaskFileError]]:
     every file that does not load (each error names its file) beside the verdicts of those that do;
     a duplicate key is an error of the later file.  Other sources load as a whole or raise.
     """
-    if isinstance(path, str) and path.startswith("hf:") or not Path(path).is_dir() or (Path(path) / "suite.json").is_file():
+    tasks, failed = load_each_file(path)
+    return tasks, [error for _, error in failed]
+
+
+def load_each_file(path: Path | str) -> tuple[list[Task], list[tuple[Path, TaskFileError]]]:
+    """``load_each`` with the file of each error: a folder's or an index file's files load one by one."""
+    if isinstance(path, str) and path.startswith("hf:") or (Path(path) / "suite.json").is_file():
+        return load_tasks(path), []
+    if Path(path).is_file():
+        data = _read_json(Path(path)) if Path(path).suffix == ".json" else None
+        if not isinstance(data, dict) or not is_index_file(data):
+            return load_tasks(path), []
+        root = Path(path).parent / "examples"
+        files = [(root / domain / f"{task_id}.json", domain) for domain, ids in data.items() for task_id in ids]
+    elif Path(path).is_dir():
+        files = [(file, None) for file in task_files(Path(path))]
+    else:
         return load_tasks(path), []
     tasks: list[Task] = []
-    errors: list[TaskFileError] = []
+    errors: list[tuple[Path, TaskFileError]] = []
     seen: dict[str, Path | None] = {}
-    for file in task_files(Path(path)):
+    for file, domain in files:
         try:
-            task = load_task_file(file)
+            task = load_task_file(file, domain)
         except TaskFileError as exc:
-            errors.append(exc)
+            errors.append((file, exc))
             continue
         if task.key in seen:
-            errors.append(TaskFileError(f"{file}: duplicate task {task.key!r} (also in {seen[task.key]})"))
+            errors.append((file, TaskFileError(f"{file}: duplicate task {task.key!r} (also in {seen[task.key]})")))
             continue
         seen[task.key] = file
         tasks.append(task)
