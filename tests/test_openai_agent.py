@@ -287,3 +287,17 @@ def test_registry_builds_the_agent_and_bad_options_are_one_line(monkeypatch: pyt
         make_agent("openai", {"environment": "amiga", "api_key": "k"})
     agent = make_agent("openai", {"api_key": "k", "tools": "computer,bash"})
     assert isinstance(agent, OpenAIAgent) and agent.function_names == ("bash",)
+
+
+def test_cached_prompt_tokens_are_split_out_of_input_tokens_and_priced_by_the_table(
+        server: ResponsesMockServer) -> None:
+    from types import SimpleNamespace
+
+    agent = agent_for(server, price="2/8")
+    usage = SimpleNamespace(input_tokens=1000, output_tokens=50,
+                            input_tokens_details=SimpleNamespace(cached_tokens=400, cache_write_tokens=100))
+    priced = agent._usage(usage)
+    assert (priced.input_tokens, priced.cache_read_tokens, priced.cache_write_tokens) == (500, 400, 100)
+    table = rates_for("x", price=(2.0, 8.0))  # a price given as an option takes the table's cache multipliers
+    assert priced.cost_usd == pytest.approx(500 * 2e-6 + 50 * 8e-6 + 400 * table.cache_read + 100 * table.cache_write)
+    assert agent._usage(None).cost_usd == 0.0
