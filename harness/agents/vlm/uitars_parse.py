@@ -26,6 +26,8 @@ GRAMMAR = ("click(start_box), left_double(start_box), right_single(start_box), d
 _ACTION = re.compile(r"^\s*Action\s*:\s*", re.MULTILINE)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _TYPE_FALLBACK = re.compile(r"^type\(\s*content\s*=\s*(['\"])(.*)\1\s*\)\s*$", re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 _CLICKS = {"click": "left_click", "left_single": "left_click", "left_double": "double_click",
            "right_single": "right_click"}
 _POINT_KEYS = ("start_box", "point", "start_point")
@@ -84,7 +86,7 @@ def _call(line: str) -> tuple[str, dict[str, Any]]:
     except SyntaxError:
         fallback = _TYPE_FALLBACK.match(line)
         if fallback:  # quotes inside the content left unescaped: take everything between the outer quotes
-            return "type", {"content": fallback.group(2).replace("\\n", "\n")}
+            return "type", {"content": _unescape(fallback.group(2))}
         raise ParseError(f"cannot read the action {_short(line)}: write one call such as click(start_box='(500,300)')"
                          ) from None
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
@@ -152,6 +154,11 @@ def _point(kwargs: dict[str, Any], keys: tuple[str, ...], space: ModelSpace, nam
         raise ParseError(f"{name}(): {key} must be a point '(x,y)' or a box '[x1,y1,x2,y2]', got "
                          f"{_short(kwargs[key])}")
     return space.to_screen(x, y, key)
+
+
+def _unescape(text: str) -> str:
+    """The grammar's escapes undone (``\\n``, ``\\t``, ``\\r``, and a backslash before any other character)."""
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
 
 
 def _short(value: Any, limit: int = 80) -> str:
