@@ -14,6 +14,7 @@ import pytest
 from google.genai import types
 
 from harness.agents.base import EpisodeInfo, Observation
+from harness.agents.claude.agent import ModelStopped
 from harness.agents.claude.api import ModelRequestRejected
 from harness.agents.gemini import GeminiAgent
 from harness.agents.registry import make_agent
@@ -21,6 +22,7 @@ from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, Script, load_scripts
 from harness.mockapi.gemini_script import convert
 from harness.mockapi.gemini_server import GeminiServer
+from harness.runner.policy import load_policy
 from harness.tools.result import ToolResult
 
 from .claude_support import SleepLog, drive, png
@@ -124,7 +126,7 @@ def test_a_browser_only_call_and_a_malformed_one_reach_the_model_as_error_respon
 def safety_script(match: str) -> Script:
     return Script(match, [[{"type": "tool_use", "name": "computer", "input": {
         "action": "left_click", "coordinate": [640, 400],
-        "safety_decision": {"decision": "require_confirmation", "explanation": "Accepting the terms of service"}}}]],
+        "safety_decision": {"decision": "require_confirmation", "explanation": "This click would accept the terms and conditions"}}}]],
         name="terms")
 
 
@@ -134,7 +136,7 @@ def test_a_call_that_needs_confirmation_is_refused_by_default_and_its_explanatio
     agent = gemini(server)
     turns = drive(agent, "accept the license")
     assert turns[0].actions == [] and "require_confirmation" in turns[0].text
-    assert "Accepting the terms of service" in turns[0].text  # what deskbench's confirmation policy reads
+    assert "accept the terms and conditions" in turns[0].text  # what deskbench's confirmation policy reads
     response = (agent.contents[-1].parts or [])[0].function_response
     assert response is not None and "confirmation" in response.response["error"]
     assert agent.calls[0]["safety"] == ["require_confirmation"]
@@ -265,3 +267,21 @@ def test_old_screenshots_leave_the_request_but_stay_in_the_history(server: Gemin
     assert [c["images_sent"] for c in agent.calls] == [1, 1, 1, 1]
     assert sum(1 for c in agent.contents for p in c.parts or []
                if p.inline_data or (p.function_response and p.function_response.parts)) == 4
+
+
+def test_an_allowed_call_still_meets_deskbenchs_policy_which_reads_the_safety_explanation(
+        server: GeminiServer) -> None:
+    server.scripts.append(safety_script("accept the license"))
+    agent = gemini(server, safety_confirmation="allow")
+    agent.start(EpisodeInfo("t", "d", "accept the license", 5, (1280, 800)))
+    turn = agent.act(Observation(0, png(), []))
+    verdict = load_policy("default").review(turn.actions[0], turn.text)  # what the runner does before it runs
+    assert verdict is not None and (verdict.rule, verdict.verdict) == ("accept terms", "denied")
+    assert load_policy("default").review(turn.actions[0], "") is None  # the click alone says nothing
+
+
+def test_a_reply_cut_off_by_max_output_tokens_ends_the_turn_with_the_reason(server: GeminiServer) -> None:
+    agent = gemini(server, max_output_tokens=1)
+    with pytest.raises(ModelStopped, match="finish_reason MAX_TOKENS"):
+        drive(agent, SCRIPTS[0].match)
+    assert agent.calls == [] and server.calls[-1].stop_reason == "MAX_TOKENS"

@@ -197,8 +197,9 @@ class GeminiAgent(Agent):
         candidates = getattr(outcome.response, "candidates", None) or []
         return {
             "step": step, "model": self.options.model, "request_id": outcome.request_id,
-            "finish_reason": _name(getattr(candidates[0], "finish_reason", None)) if candidates else None,
-            "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            # Gemini's finish reason under the field every agent's record uses (STOP, MAX_TOKENS, SAFETY...)
+            "stop_reason": _name(getattr(candidates[0], "finish_reason", None)) if candidates else None,
+            "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "cache_write_tokens": 0,
             "cache_read_tokens": usage.cache_read_tokens, "cost_usd": usage.cost_usd,
             "latency_s": round(outcome.latency, 4), "wall_s": round(outcome.wall, 4), "retries": outcome.retries,
             "retried_s": round(outcome.retried_seconds, 4), "attempts": [f.as_dict() for f in outcome.failed],
