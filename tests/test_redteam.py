@@ -214,7 +214,9 @@ def test_metric_limits_cut_memory_and_cpu_hogs_without_harm_to_the_harness(monke
     started = time.monotonic()
     with limits.metric_deadline(time.monotonic() + 2.5), pytest.raises(limits.CheckerLimit):
         limits.run_metric(red.metric_spinning, None, None, {})
-    assert time.monotonic() - started < 6, "cut at the episode's deadline"
+    # RLIMIT_CPU ends it after 2 CPU seconds; the host's own bound is the deadline plus 5 s of grace, which a loaded
+    # machine (the CPU seconds take longer in wall time) may need: 2.5 + 5, and a second for the fork and the answer
+    assert time.monotonic() - started < 8.5, "cut at the episode's deadline"
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024 < 100, "the harness untouched"
 
 

@@ -11,9 +11,11 @@ time left before the episode's deadline.  Hitting a limit raises
 :class:`CheckerLimit`, which the runner scores as the agent's failure.
 Parallel episodes each get a server of their own from a small pool.
 
-A metric that cannot be sent to the server (a suite's checker loaded from a
-file the server cannot import) runs in the harness's own process, as before;
-its limits are then the episode's only.
+A suite's own checker, loaded from a file under a module name nothing else
+can import, travels with that file's path: the fork imports the file under
+the same name before it unpickles the call, so suite metrics run under the
+same limits.  Only a metric that still cannot be sent (a lambda, a closure)
+runs in the harness's own process; its limits are then the episode's only.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
+from harness.checkers.registry import PLUGIN_PREFIX
 from harness.errors import CheckerError
 
 #: address space a metric may map (bytes); the default leaves room for numpy/pandas' reservations
@@ -130,7 +134,8 @@ def run_metric(fn: Callable[..., Any], result: Any, expected: Any, options: dict
     if wall <= 0:
         raise CheckerLimit("the episode's time limit was reached before the metric ran")
     with _server() as server:
-        kind, value = server.call(pickle.dumps((MEMORY_BYTES, max(1, int(wall)), payload)), wall + 5)
+        request = (MEMORY_BYTES, max(1, int(wall)), _plugin_files(fn), payload)
+        kind, value = server.call(pickle.dumps(request), wall + 5)
     if kind == "ok":
         return value
     if kind == "unavailable":
@@ -142,3 +147,18 @@ def run_metric(fn: Callable[..., Any], result: Any, expected: Any, options: dict
                else f"exit code {value}")
         raise CheckerLimit(f"the metric's process ended on {why}")
     raise value
+
+
+def _plugin_files(fn: Callable[..., Any]) -> list[tuple[str, str]]:
+    """(module name, file) of every suite checker file the call refers to, for the server to import first."""
+    parts: list[Any] = [fn]
+    while parts and isinstance(parts[-1], partial):
+        call = parts.pop()
+        parts += [call.func, *call.args, *call.keywords.values()]
+    files = []
+    for part in parts:
+        name = getattr(part, "__module__", None) or ""
+        module = sys.modules.get(name)
+        if name.startswith(PLUGIN_PREFIX) and module is not None and getattr(module, "__file__", None):
+            files.append((name, str(module.__file__)))
+    return files

@@ -3,8 +3,9 @@
 Started by the harness with ``python -m harness.checkers.metric_server``; it
 imports the checkers once, then reads requests on stdin and answers on its
 original stdout (what the metrics print goes to stderr).  Each request is
-pickled ``(memory_bytes, cpu_seconds, payload)``; the fork sets
-``RLIMIT_AS`` and ``RLIMIT_CPU`` and runs the metric; the answer is pickled
+pickled ``(memory_bytes, cpu_seconds, plugin_files, payload)``; the fork sets
+``RLIMIT_AS`` and ``RLIMIT_CPU``, imports the suite checker files the call
+needs (``(module name, path)`` pairs) and runs the metric; the answer is pickled
 ``("ok", score)``, ``("raised", exception)``, ``("limit", what)``,
 ``("unavailable", why)`` or, for a fork the kernel ended, ``("died", code)``.
 A single-threaded process forks safely, which the harness (threads for
@@ -13,6 +14,7 @@ parallel episodes) does not.  Frames are a 4-byte big-endian length and bytes.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pickle
 import resource
@@ -35,9 +37,23 @@ def write_frame(stream: BinaryIO, data: bytes) -> None:
     stream.flush()
 
 
-def _call(payload: bytes, memory: int) -> tuple[str, Any]:
+def _import_plugins(files: list[tuple[str, str]]) -> None:
+    """Import each suite checker file under the module name the harness gave it, so its functions unpickle."""
+    for name, path in files:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load checker file {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
+def _call(payload: bytes, memory: int, plugins: list[tuple[str, str]]) -> tuple[str, Any]:
     """In the fork, limits already set: the metric's answer, or what went wrong."""
     try:
+        _import_plugins(plugins)
         fn, result, expected, options = pickle.loads(payload)
     except Exception as exc:  # a metric this process cannot import (a suite's checker loaded from a file)
         return "unavailable", f"{type(exc).__name__}: {exc}"
@@ -57,7 +73,7 @@ def _answer(answer: tuple[str, Any]) -> bytes:
 
 
 def _serve_one(request: bytes) -> bytes:
-    memory, cpu, payload = pickle.loads(request)
+    memory, cpu, plugins, payload = pickle.loads(request)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -66,7 +82,7 @@ def _serve_one(request: bytes) -> bytes:
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             with os.fdopen(write_end, "wb") as out:
-                out.write(_answer(_call(payload, memory)))
+                out.write(_answer(_call(payload, memory, plugins)))
         finally:
             os._exit(0)
     os.close(write_end)

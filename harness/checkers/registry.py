@@ -6,6 +6,7 @@ A suite can register its own in a Python file it ships (see ``load_plugin``).
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +14,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from harness.errors import CheckerError
+
+#: the module names of suite checker files (the metric server imports them by the same name)
+PLUGIN_PREFIX = "deskbench_suite_checkers_"
 
 GetterFn = Callable[..., Any]
 MetricFn = Callable[..., float]
@@ -63,11 +67,13 @@ def get_metric(name: str) -> MetricFn:
 
 def load_plugin(path: Path) -> None:
     """Import a suite's own checker file; its ``@getter``/``@metric`` decorators register on import."""
-    spec = importlib.util.spec_from_file_location(f"deskbench_suite_checkers_{abs(hash(path))}", path)
+    spec = importlib.util.spec_from_file_location(f"{PLUGIN_PREFIX}{abs(hash(path))}", path)
     if spec is None or spec.loader is None:
         raise CheckerError(f"{path}: cannot load checker file")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its functions pickle by name, so they run in the metric server (limits.py)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
+        del sys.modules[spec.name]
         raise CheckerError(f"{path}: loading checker file failed: {type(exc).__name__}: {exc}") from None
