@@ -301,3 +301,25 @@ def test_cached_prompt_tokens_are_split_out_of_input_tokens_and_priced_by_the_ta
     table = rates_for("x", price=(2.0, 8.0))  # a price given as an option takes the table's cache multipliers
     assert priced.cost_usd == pytest.approx(500 * 2e-6 + 50 * 8e-6 + 400 * table.cache_read + 100 * table.cache_write)
     assert agent._usage(None).cost_usd == 0.0
+
+
+def test_malformed_calls_are_tool_errors_the_model_reads_never_a_crash() -> None:
+    bad = Script(INSTRUCTION, [[{"type": "computer_call", "action": {"type": "click", "button": "left", "x": "ten",
+                                                                     "y": 1}},
+                                {"type": "function_call", "name": "bash", "arguments": "{not json"},
+                                {"type": "computer_call", "action": {"type": "zoom", "x": 1, "y": 1}}]])
+    with ResponsesMockServer([bad]) as srv:
+        agent = agent_for(srv)
+        requests: list[dict[str, Any]] = []
+        create = agent.caller.create
+        agent.caller.create = lambda **request: (requests.append(request), create(**request))[1]  # type: ignore[method-assign]
+        turns = drive(agent)
+        assert [t.control for t in turns] == [None, "DONE"] and turns[0].actions == []
+        assert turns[0].calls[0]["refused"] == 3
+        assert len(srv.successful_calls()) == 2  # the answers to all three passed the server's pairing check
+    answers = requests[1]["input"]
+    assert [i.get("type", "message") for i in answers] == ["computer_call_output", "function_call_output",
+                                                          "computer_call_output", "message"]
+    assert answers[1]["output"].startswith("Error: the arguments of bash are not valid JSON")
+    note = answers[3]["content"][0]["text"]
+    assert "malformed click action" in note and "unknown computer action type 'zoom'" in note

@@ -7,7 +7,9 @@ button, ``keypress`` with key names, ``scroll`` in pixels...), rescaled from
 the screen the script was written for to the display the request declares,
 and each bash or editor call a ``function_call`` to the function the request
 declares.  An action OpenAI's tool cannot express (holding a key, a zoom)
-makes the turn a message saying so: the episode then fails honestly.
+makes the turn a message saying so: the episode then fails honestly.  A
+script may also hold raw ``computer_call``/``function_call`` items, sent as
+written, to test how an agent takes a malformed call.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def _items(block: Block, display: tuple[int, int] | None, screen: tuple[int, int
            functions: set[str]) -> list[dict[str, Any]]:
     if block.get("type") == "text":
         return [_message(str(block.get("text", "")))]
+    if block.get("type") in ("computer_call", "function_call"):  # a raw call, sent as written (bad ones too)
+        return [dict(block)]
     if block.get("type") != "tool_use":
         return []
     name, data = str(block.get("name")), dict(block.get("input") or {})

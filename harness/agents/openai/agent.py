@@ -220,7 +220,7 @@ class OpenAIAgent(Agent):
             call.error = REFUSED_CHECK.format(code=first["code"], message=first["message"])
             return call
         batch = getattr(item, "actions", None)
-        steps = [a.model_dump() for a in batch] if batch else [item.action.model_dump() if item.action else {}]
+        steps = [_as_dict(a) for a in batch] if batch else [_as_dict(item.action)]
         try:
             call.actions = [a for step in steps for a in computer_actions(step, self.scaling)]
         except CallInputError as exc:
@@ -263,6 +263,16 @@ class OpenAIAgent(Agent):
     @property
     def total_retries(self) -> int:
         return self.caller.total_retries
+
+
+def _as_dict(action: Any) -> dict[str, Any]:
+    """A computer action as sent: the SDK's model (parsed without validation, so bad fields survive) or a dict."""
+    if action is None:
+        return {}
+    if isinstance(action, dict):
+        return action
+    dumped = action.model_dump(warnings=False)
+    return dumped if isinstance(dumped, dict) else {}
 
 
 def _last(shots: list[Screenshot], fallback: Screenshot) -> Screenshot:
