@@ -165,3 +165,16 @@ def test_reference_solutions_become_gemini_calls_typing_at_the_centre_and_select
     clicks = Script("m", [[{"type": "tool_use", "name": "computer", "input": {"action": "right_click",
                                                                              "coordinate": [5, 5]}}]])
     assert "'right_click' has no Gemini equivalent" in convert(clicks, declared).final
+
+
+@given(st.integers(1, 4000), st.integers(1, 3000), st.data())
+def test_a_scripted_click_said_on_the_grid_lands_within_the_bound_of_where_the_solution_clicked(
+        width: int, height: int, data: st.DataObject) -> None:
+    x, y = data.draw(st.integers(0, width - 1)), data.draw(st.integers(0, height - 1))
+    said = convert(Script("m", [[{"type": "tool_use", "name": "computer",
+                                  "input": {"action": "left_click", "coordinate": [x, y]}}]], screen=(width, height)),
+                   set()).turns[0][0]
+    assert said["name"] == "click_at" and Grid.contains(said["args"]["x"], said["args"]["y"])
+    call = plan_call("click_at", said["args"], Grid(width, height), ())
+    landed = call.actions[0].coordinate  # type: ignore[union-attr]
+    assert abs(landed[0] - x) <= round_trip_bound(width) and abs(landed[1] - y) <= round_trip_bound(height)
