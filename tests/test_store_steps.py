@@ -12,9 +12,12 @@ from __future__ import annotations
 import html
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -24,6 +27,7 @@ from harness.runner.episode import EpisodeSpec
 from harness.store.manifest import MANIFEST, read_manifest
 from harness.store.records import RECORD_VERSION, EpisodeResult, TokenUsage
 from harness.store.run_folder import RunFolder
+from harness.store.step_frames import load_calls, load_steps
 from harness.store.steps import STEP_VERSION, ActionResult, ModelCall, StepRecord
 from harness.store.trajectory import (
     TrajectoryError,
@@ -174,3 +178,44 @@ def test_the_viewer_shows_every_field_a_step_record_has(tmp_path: Path) -> None:
     for text in ("4,321", "2,900", "2.75", "2 retried (6.2 s lost)", "2023-11-14 22:13:20 UTC",
                  "returned a screenshot", "denied: bash rm -rf marker", "provider_trace"):
         assert text in page, text
+
+
+def test_step_and_call_frames_follow_the_counted_attempt_and_skip_derived_records(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    folder = RunFolder(run)
+    folder.create()
+    first = episode(status="infra_error", will_retry=True)
+    retry = episode(attempt=1, steps_used=2)
+    derived = episode(episode_id="d.t.b1.r0", budget=1, derived_from="d.t.b3.r0", attempt=1)
+    folder.append_all([first, retry, derived])
+    TrajectoryWriter(episode_folder(run, trajectory_name(first.episode_id, 0))).step(full_step(), shot())
+    writer = TrajectoryWriter(episode_folder(run, trajectory_name(retry.episode_id, 1)))
+    for n in range(2):
+        writer.step(full_step().model_copy(update={"step": n}), shot())
+    steps = load_steps(run)
+    assert list(zip(steps["attempt"], steps["step"], strict=True)) == [(1, 0), (1, 1)]
+    assert list(steps["usage.retries"]) == [2, 2] and list(steps["calls"]) == [1, 1]
+    assert list(steps["reflection"]) == ["an agent's own field"] * 2
+    calls = load_calls(run, all_attempts=True)
+    assert sorted(zip(calls["attempt"], calls["step"], strict=True)) == [(0, 0), (1, 0), (1, 1)]
+    assert set(calls["provider_trace"]) == {"trace-7f3e"} and set(calls["request_id"]) == {"req_0a1b2c"}
+
+
+@pytest.mark.docker
+def test_export_writes_one_row_per_model_call_of_a_real_run(report_runs: dict[str, Path], tmp_path: Path) -> None:
+    run = report_runs["claude"]
+    target = tmp_path / "calls.parquet"
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "export", str(run), "--to", "parquet", "--rows",
+                           "calls", "--out", str(target)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_parquet(target)
+    counted = RunFolder(run).latest().values()
+    raw = [json.loads(line) for r in counted if r.derived_from is None
+           for line in (episode_folder(run, trajectory_name(r.episode_id, r.attempt)) / "steps.jsonl")
+           .read_text().splitlines()]
+    request_ids = sorted(call["request_id"] for line in raw for call in line["calls"])
+    assert request_ids and sorted(frame["request_id"]) == request_ids
+    assert frame["cost_usd"].sum() == pytest.approx(sum(call["cost_usd"] for line in raw for call in line["calls"]))
+    bad = subprocess.run([sys.executable, "-m", "harness.cli", "export", str(run), "--to", "parquet", "--rows",
+                          "turns", "--out", str(target)], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "--rows must be episodes, steps or calls, got 'turns'" in bad.stderr

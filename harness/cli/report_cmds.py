@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ from rich.console import Console
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
+    from harness.report.export import Rows
     from harness.report.render import Section
 
 
@@ -109,20 +110,25 @@ def export(
     push: Annotated[str | None, typer.Option(help="also push the dataset to the Hub as this repo id "
                                                   "(needs a token and network)")] = None,
     all_attempts: Annotated[bool, typer.Option(help="one row per attempt, not per episode")] = False,
+    rows: Annotated[str, typer.Option(help="episodes (one row each), steps (one per agent turn) or calls (one "
+                                           "per model request)")] = "episodes",
 ) -> None:
     """Write the episodes as Parquet, or as a Hugging Face dataset (save_to_disk, optionally push_to_hub)."""
     from harness.report.export import push_dataset, save_dataset, to_dataset, write_parquet
 
+    if rows not in ("episodes", "steps", "calls"):
+        raise ConfigError(f"--rows must be episodes, steps or calls, got {rows!r}")
+    kind = cast("Rows", rows)
     if push is not None and to is not Target.dataset:
         raise ConfigError("--push needs --to dataset")
     if out is None and push is None:
         raise ConfigError(f"--out is required for --to {to.value}")
     if to is Target.parquet:
         assert out is not None
-        target = write_parquet(runs, out, all_attempts)
+        target = write_parquet(runs, out, all_attempts, kind)
         console().print(f"wrote {target}", highlight=False, markup=False, soft_wrap=True)
         return
-    dataset = to_dataset(runs, all_attempts)
+    dataset = to_dataset(runs, all_attempts, kind)
     if out is not None:
         console().print(f"saved {dataset.num_rows} rows to {save_dataset(dataset, out)}", highlight=False,
                         markup=False, soft_wrap=True)

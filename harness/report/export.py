@@ -1,7 +1,8 @@
 """Episodes of run folders as files other tools read: Parquet, and a Hugging Face ``datasets.Dataset``.
 
 One row per episode (its counted attempt; ``all_attempts`` for every
-attempt), with the same flat columns as ``load_results``.  Values that are
+attempt), with the same flat columns as ``load_results``; or, with ``rows``,
+one row per agent turn (``load_steps``) or per model call (``load_calls``).  Values that are
 lists or dicts (checkpoints, checker outcomes) become JSON text, because
 their shapes differ between tasks and a columnar file wants one type per
 column; the times become UTC timestamps.
@@ -13,32 +14,44 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from harness.errors import ConfigError
-from harness.report.runs import load_runs
+from harness.report.runs import check_run_folder, load_runs
+from harness.store.step_frames import load_calls, load_steps
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
 TIME_COLUMNS = ("started_at", "finished_at")
 Paths = Path | str | Sequence[Path | str]
+Rows = Literal["episodes", "steps", "calls"]
 
 
 def _as_list(paths: Paths) -> list[Path | str]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
 
 
-def export_frame(paths: Paths, all_attempts: bool = False) -> pd.DataFrame:
-    """The episodes of the run folders at ``paths`` with one plain type per column, ready for Arrow."""
-    frame = load_runs(_as_list(paths), all_attempts=all_attempts)
+def export_frame(paths: Paths, all_attempts: bool = False, rows: Rows = "episodes") -> pd.DataFrame:
+    """The episodes (or turns, or model calls) of the run folders at ``paths``, one plain type per column."""
+    frame = _rows(_as_list(paths), all_attempts, rows)
     out = frame.assign(**{c: frame[c].map(_json_cell) for c in frame.columns if _has_nested(frame[c])})
     for column in TIME_COLUMNS:
         if column in out:
             out[column] = pd.to_datetime(out[column], utc=True, format="ISO8601")
     return out
+
+
+def _rows(paths: list[Path | str], all_attempts: bool, rows: Rows) -> pd.DataFrame:
+    if rows == "episodes":
+        return load_runs(paths, all_attempts=all_attempts)
+    if not paths:
+        raise ConfigError("no run folder given")
+    folders = [check_run_folder(path) for path in paths]
+    load = load_steps if rows == "steps" else load_calls
+    return load(*folders, all_attempts=all_attempts)
 
 
 def _has_nested(column: pd.Series) -> bool:
@@ -50,21 +63,21 @@ def _json_cell(value: Any) -> Any:
     return json.dumps(value, default=str, sort_keys=True) if isinstance(value, (list, dict)) else value
 
 
-def write_parquet(paths: Paths, out: Path | str, all_attempts: bool = False) -> Path:
-    """Write the episodes to the Parquet file ``out`` (its folder is made); returns the file."""
+def write_parquet(paths: Paths, out: Path | str, all_attempts: bool = False, rows: Rows = "episodes") -> Path:
+    """Write the episodes (or ``rows``) to the Parquet file ``out`` (its folder is made); returns the file."""
     target = Path(out)
     if target.is_dir():
         raise ConfigError(f"--out {target} is a folder; give a file name such as {target / 'episodes.parquet'}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    export_frame(paths, all_attempts).to_parquet(target, index=False)
+    export_frame(paths, all_attempts, rows).to_parquet(target, index=False)
     return target
 
 
-def to_dataset(paths: Paths, all_attempts: bool = False) -> Dataset:
-    """The episodes of the run folders at ``paths`` as a ``datasets.Dataset`` (one row per episode)."""
+def to_dataset(paths: Paths, all_attempts: bool = False, rows: Rows = "episodes") -> Dataset:
+    """The episodes (or ``rows``) of the run folders at ``paths`` as a ``datasets.Dataset``."""
     from datasets import Dataset
 
-    return Dataset.from_pandas(export_frame(paths, all_attempts), preserve_index=False)
+    return Dataset.from_pandas(export_frame(paths, all_attempts, rows), preserve_index=False)
 
 
 def save_dataset(dataset: Dataset, out: Path | str) -> Path:
