@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,24 @@ from .conftest import REPO, SMOKE
 pytestmark = pytest.mark.docker
 
 
+def openai_containers() -> set[str]:
+    """Containers of this module's runs (named pytest-openai-...): other suites may run at the same time."""
+    from harness.sandbox.engine import docker_client
+
+    found = docker_client().api.containers(all=True, filters={"label": ["deskbench.run"]})
+    return {str(c["Id"]) for c in found if str(c["Labels"].get("deskbench.run", "")).startswith("pytest-openai-")}
+
+
+@pytest.fixture
+def no_openai_leftovers() -> Iterator[None]:
+    before = openai_containers()
+    yield
+    after = openai_containers() - before
+    assert not after, f"containers left behind: {sorted(after)}"
+
+
 def test_the_cli_solves_the_smoke_suite_with_the_openai_agent_billed_as_the_server_reported(
-        tmp_path: Path, desktop_image: str, no_leftovers: None) -> None:
+        tmp_path: Path, desktop_image: str, no_openai_leftovers: None) -> None:
     run_dir = tmp_path / "pytest-openai-smoke"
     with ResponsesMockServer(load_scripts(SMOKE)) as server:
         started = time.monotonic()
@@ -46,4 +63,10 @@ def test_the_cli_solves_the_smoke_suite_with_the_openai_agent_billed_as_the_serv
         assert (record["usage"]["input_tokens"], record["usage"]["output_tokens"]) == (tokens_in, tokens_out)
         assert record["usage"]["cost_usd"] == pytest.approx((tokens_in * price["input"]
                                                              + tokens_out * price["output"]) / 1e6)
+    # each step's model call is in the trajectory with the server's request id and the response it chained to
+    steps = [json.loads(line) for line in (run_dir / "episodes" / "terminal.env-report.b15.r0" / "steps.jsonl")
+             .read_text().splitlines()]
+    calls = [c for step in steps for c in step.get("calls", [])]
+    assert len(calls) == 4 and all(c["request_id"].startswith("req_") and c["response_id"].startswith("resp_")
+                                   for c in calls)
     print(f"openai smoke suite: {len(records)} episodes in {seconds:.1f} s")
