@@ -35,6 +35,8 @@ from harness.tools.result import ToolResult
 
 UITARS_GRID = (1000, 1000)
 NO_KEY = "EMPTY"  # what vLLM's own examples send to a server started without --api-key
+LIST_TIMEOUT = 5.0  # seconds to wait for the server's model list when the agent is made
+_CHECKED: set[tuple[str, str]] = set()  # (base URL, model) already checked against the server's list
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class VlmAgent(Agent):
         self.options = VlmOptions.parse(options)
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()
+        self._check_served()
         policy = RetryPolicy(self.options.max_retries, self.options.retry_base_delay, self.options.retry_max_delay)
         self.caller = ChatCaller(self.client, policy, sleep=sleep or time.sleep)
         self.calls: list[dict[str, Any]] = []
@@ -84,6 +87,24 @@ class VlmAgent(Agent):
             raise ConfigError(f"vlm agent option base_url must start with http:// or https://, got {base_url!r}")
         key = self.options.api_key or os.environ.get(API_KEY_ENV) or NO_KEY
         return openai.OpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=self.options.request_timeout)
+
+    def _check_served(self) -> None:
+        """A model the server does not serve is refused now, naming the ones it does, not as a 404 mid-run.
+
+        Asked once per process and server; a server that cannot be reached or lists nothing is not judged
+        here (its first call will be, with retries and blame).
+        """
+        key = (str(self.client.base_url), self.options.model)
+        if key in _CHECKED:
+            return
+        try:
+            served = tuple(str(m.id) for m in self.client.with_options(timeout=LIST_TIMEOUT, max_retries=0).models.list())
+        except (openai.OpenAIError, ValueError, TypeError):
+            served = ()
+        if served and self.options.model not in served:
+            raise ConfigError(f"the server at {self.client.base_url} does not serve model {self.options.model!r}; "
+                              f"it serves {', '.join(served)}")
+        _CHECKED.add(key)  # only a pass or no answer is remembered: a refusal is asked again next time
 
     def model_name(self) -> str:
         return self.options.model
