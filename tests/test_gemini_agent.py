@@ -285,3 +285,13 @@ def test_a_reply_cut_off_by_max_output_tokens_ends_the_turn_with_the_reason(serv
     with pytest.raises(ModelStopped, match="finish_reason MAX_TOKENS"):
         drive(agent, SCRIPTS[0].match)
     assert agent.calls == [] and server.calls[-1].stop_reason == "MAX_TOKENS"
+
+
+@pytest.mark.parametrize("reason", ["MALFORMED_FUNCTION_CALL", "SAFETY"])
+def test_a_turn_the_api_ends_without_content_is_an_agent_error_naming_the_finish_reason(
+        server: GeminiServer, reason: str) -> None:
+    server.scripts.append(Script("broken call", [[{"stop_reason": reason}]], name="broken"))
+    agent = gemini(server)
+    with pytest.raises(ModelStopped, match=f"finish_reason {reason}: the turn ended without an answer in step 0"):
+        drive(agent, "broken call")
+    assert server.calls[-1].status == 200 and server.calls[-1].stop_reason == reason

@@ -11,6 +11,8 @@ action set.  Where that set has no twin the rewrite says what it chose:
 * ``wait`` becomes ``wait_5_seconds``; ``screenshot`` turns are dropped (every
   function response carries one);
 * bash and the text editor are the custom functions the request declares;
+* a block ``{"stop_reason": "MALFORMED_FUNCTION_CALL"}`` (or ``SAFETY``...)
+  ends that turn with the finish reason and no content, as the API does;
 * a block ``{"type": "function_call", "name": ..., "args": ...}`` is sent as
   it is (how a test makes the model call ``navigate`` or send a bad argument);
 * what Gemini cannot say (a right, middle, double or triple click, holding
@@ -65,6 +67,9 @@ def convert(script: Script, custom: set[str]) -> GeminiScript:
     for turn in script.turns:
         calls: list[Call] = []
         for block in turn:
+            if set(block) == {"stop_reason"}:  # the turn ends with that finish reason and no content
+                calls = [{"finish": block["stop_reason"]}]
+                break
             if block.get("type") == "function_call":  # a call written in Gemini's own terms, sent as it is
                 calls.append({"name": block.get("name"), "args": block.get("args", {})})
                 continue

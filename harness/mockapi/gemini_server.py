@@ -158,14 +158,16 @@ class GeminiServer(MockServer):
         turn = sum(1 for c in contents if c.get("role") == "model")
         script = choose_script(self.scripts, [{"content": first_user_text(contents)}])
         parts: list[dict[str, Any]]
+        forced: list[str] = []
         if script is None:
             parts = [{"text": NO_SCRIPT_TEXT}]
         else:
             gemini: GeminiScript = convert(script, declared_functions(body))
-            parts = [{"functionCall": c} for c in gemini.turns[turn]] if turn < len(gemini.turns) else [
-                {"text": gemini.final}]
+            calls = gemini.turns[turn] if turn < len(gemini.turns) else []
+            parts = [{"functionCall": c} for c in calls if "finish" not in c] if calls else [{"text": gemini.final}]
+            forced = [str(c["finish"]) for c in calls if "finish" in c]
             call.script = script.name
-        finish = "STOP"
+        finish = forced[0] if forced else "STOP"
         limit = field(field(body, "generationConfig") or {}, "maxOutputTokens")
         if isinstance(limit, int) and reply_tokens(parts) > limit:
             parts, finish = [{"text": "(cut off)"}], "MAX_TOKENS"
@@ -176,7 +178,10 @@ class GeminiServer(MockServer):
         if billing.cache_read_tokens:
             usage["cachedContentTokenCount"] = billing.cache_read_tokens
         call.usage, call.stop_reason, call.turn = usage, finish, turn
-        return {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
+        candidate: dict[str, Any] = {"finishReason": finish, "index": 0}
+        if parts:  # a turn that ends without content (MALFORMED_FUNCTION_CALL, SAFETY) has none, as the API sends it
+            candidate["content"] = {"role": "model", "parts": parts}
+        return {"candidates": [candidate],
                 "usageMetadata": usage, "modelVersion": model, "responseId": uuid.uuid4().hex[:22]}
 
 
