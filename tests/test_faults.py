@@ -30,7 +30,7 @@ import pytest
 
 from harness.agents.registry import agent_spec
 from harness.checkers import METRICS
-from harness.errors import EngineUnavailable
+from harness.errors import EngineUnavailable, TaskFileError
 from harness.mockapi import Faults, MockServer, load_scripts
 from harness.runner import RunConfig, execute_run
 from harness.sandbox.engine import engine_answers, wait_for_engine
@@ -346,7 +346,8 @@ def _raising_metric(result: object, expected: object, **options: object) -> floa
 def test_a_checker_that_raises_is_a_checker_error_and_the_run_goes_on(tmp_path: Path, desktop_image: str,
                                                                       monkeypatch: pytest.MonkeyPatch,
                                                                       no_leftovers: None) -> None:
-    """A suite's metric that raises, and one that is not there: checker_error with the message, not retried."""
+    """A suite's metric that raises: checker_error with the message, not retried; one that is not there is refused
+    before any container starts (static validation)."""
     started = time.monotonic()
     monkeypatch.setitem(METRICS, "pytest_faults_raises", _raising_metric)
     base = BY_ID["hello-file"]
@@ -354,7 +355,10 @@ def test_a_checker_that_raises_is_a_checker_error_and_the_run_goes_on(tmp_path: 
                                       "evaluator": base.evaluator.model_copy(update={"func": "pytest_faults_raises"})})
     unknown = base.model_copy(update={"id": "hello-file-unknown-metric",
                                       "evaluator": base.evaluator.model_copy(update={"func": "pytest_faults_nope"})})
-    tasks = [raising, *_tasks("hello-file", "count-errors"), unknown]
+    with pytest.raises(TaskFileError, match=r"\$\.evaluator\.func: unknown metric 'pytest_faults_nope'"):
+        execute_run([*_tasks("hello-file"), unknown], RunConfig(agent="oracle"), RunFolder(tmp_path / "refused"))
+    assert not (tmp_path / "refused").exists()
+    tasks = [raising, *_tasks("hello-file", "count-errors")]
     planned = episode_ids(tasks)
     folder = RunFolder(tmp_path / "pytest-faults-checker")
     execute_run(tasks, RunConfig(agent="oracle", parallel=2), folder)
@@ -363,12 +367,11 @@ def test_a_checker_that_raises_is_a_checker_error_and_the_run_goes_on(tmp_path: 
     status = {e: [(r.status, r.error) for r in rs] for e, rs in by_id.items()}
     assert status[planned[0]] == [("checker_error",
                                    "metric pytest_faults_raises raised RuntimeError: checker exploded (on purpose)")]
-    assert status[planned[3]] == [("checker_error", "unknown metric 'pytest_faults_nope'")]
     assert status[planned[1]] == status[planned[2]] == [("success", None)], "the other episodes are scored"
     frame = load_results(folder.path)
-    assert Counter(frame["status"]) == {"checker_error": 2, "success": 2} and (frame["attempts"] == 1).all()
+    assert Counter(frame["status"]) == {"checker_error": 1, "success": 2} and (frame["attempts"] == 1).all()
     assert leftover_containers(folder.path.name) == []
-    FIGURES.append(Figures("checker raises", len(planned), 2, 0, 0, time.monotonic() - started,
+    FIGURES.append(Figures("checker raises", len(planned), 1, 0, 0, time.monotonic() - started,
                            note="checker_error, not retried; the other episodes scored"))
 
 

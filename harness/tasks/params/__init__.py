@@ -145,7 +145,10 @@ def options_model(fn: Callable[..., Any]) -> type[BaseModel]:
     (an annotation pydantic cannot check is taken as Any); a ``**kwargs``
     metric takes any further option.
     """
-    signature = inspect.signature(fn)
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a callable without a signature to read: its options cannot be checked
+        return create_model(f"{getattr(fn, '__name__', 'metric')}_options", __config__=ConfigDict(extra="allow"))
     try:
         hints = typing.get_type_hints(fn)
     except Exception:  # an annotation naming something not importable here: the names still count
