@@ -20,7 +20,7 @@ from harness.agents.claude.api import ModelRequestRejected
 from harness.agents.openai import OpenAIAgent, choose_display
 from harness.agents.openai.translate import CallInputError, computer_actions, function_action
 from harness.agents.pricing import rates_for
-from harness.agents.registry import make_agent
+from harness.agents.registry import agent_spec, make_agent
 from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, Script
 from harness.mockapi.openai_responses import MALICIOUS, ResponsesMockServer
@@ -287,6 +287,10 @@ def test_registry_builds_the_agent_and_bad_options_are_one_line(monkeypatch: pyt
         make_agent("openai", {"environment": "amiga", "api_key": "k"})
     agent = make_agent("openai", {"api_key": "k", "tools": "computer,bash"})
     assert isinstance(agent, OpenAIAgent) and agent.function_names == ("bash",)
+    spec = agent_spec("openai", {"api_key": "sk-pytest-secret", "environment": "ubuntu"})
+    assert "sk-pytest-secret" not in spec and "api_key=redacted" in spec  # the key never reaches a manifest
+    agent = make_agent(spec)
+    assert isinstance(agent, OpenAIAgent) and agent.client.api_key == "sk-pytest-secret"
 
 
 def test_cached_prompt_tokens_are_split_out_of_input_tokens_and_priced_by_the_table(
