@@ -7,11 +7,13 @@ from pathlib import Path
 
 from harness.checkers.semantics import Semantics
 from tests.differential import (  # noqa: F401  (generators register on import)
+    gen_a11y,
     gen_apps,
     gen_browser,
     gen_chrome_data,
     gen_files,
     gen_misc,
+    gen_odt,
     gen_pdf,
     gen_registry,
     gen_sheets,
