@@ -134,3 +134,45 @@ class ChatMockServer(MockServer):
                 except UnsupportedScript as exc:
                     self._gui[key] = f"The reference solution cannot be replayed here: {exc}"
             return self._gui[key]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.mockapi.chat_server --script tasks/smoke --format uitars``: serve, print the base URL.
+
+    The base URL is the first line on stdout; how to point the vlm agent at it goes to stderr.
+    """
+    import argparse
+    import sys
+    from pathlib import Path
+
+    from harness.errors import DeskbenchError
+    from harness.mockapi.script import load_scripts
+
+    p = argparse.ArgumentParser(prog="python -m harness.mockapi.chat_server", description=main.__doc__)
+    p.add_argument("--script", type=Path, action="append", default=[], help="task file/folder or scripts JSON")
+    p.add_argument("--format", choices=("pyautogui", "uitars"), default="pyautogui")
+    p.add_argument("--model", action="append", default=[], help=f"served model name (default {DEFAULT_MODELS})")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--fail-first", type=int, default=0, help="fail the first N calls")
+    p.add_argument("--fail-status", type=int, default=429)
+    args = p.parse_args(argv)
+    try:
+        scripts = [s for path in args.script for s in load_scripts(path)]
+    except DeskbenchError as exc:
+        print(f"chat_server: error: {exc}", file=sys.stderr)
+        return 1
+    server = ChatMockServer(scripts, Faults(args.fail_first, status=args.fail_status), reply_format=args.format,
+                            models=args.model or DEFAULT_MODELS, port=args.port)
+    print(server.base_url, flush=True)
+    print(f"chat_server: {len(scripts)} script(s), {args.format} replies; run\n  deskbench run --agent vlm "
+          f"--agent-option model={server.models[0]} --agent-option base_url={server.base_url} --agent-option "
+          f"price=0/0{' --agent-option format=uitars' if args.format == 'uitars' else ''}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
