@@ -1,6 +1,6 @@
 """``--executor ray`` on a real Ray cluster of two nodes on this machine (a head and one more node, each declaring
 episode slots): a cluster run's folder matches a local run's; a node killed mid-run loses and duplicates nothing;
-a driver killed with SIGKILL resumes; Ctrl-C leaves no container.  Ray starts once for the module."""
+Ctrl-C leaves no container; a driver killed with SIGKILL resumes.  Ray starts once for the module."""
 
 from __future__ import annotations
 
@@ -113,26 +113,22 @@ def test_a_node_killed_mid_run_loses_and_duplicates_nothing(cluster: Any, tmp_pa
     assert not containers_of(run_dir)
 
 
-def test_a_driver_killed_with_sigkill_resumes(cluster: Any, tmp_path: Path) -> None:
-    run_dir = tmp_path / "pytest-ray-driver-killed"
-    proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "3")
-    wait_for(lambda: len(records(run_dir)) >= 1, 120, "a first episode")
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = records(run_dir)
-    finished(deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "3"))
-    after = records(run_dir)
-    assert after[:len(before)] == before
-    assert Counter(r["episode_id"] for r in after) == Counter(f"terminal.{t.id}.b3.r0" for t in load_tasks(SUITE))
-    assert not containers_of(run_dir)
-
-
-def test_ctrl_c_cancels_the_cluster_episodes_and_leaves_no_container(cluster: Any, tmp_path: Path) -> None:
-    run_dir = tmp_path / "pytest-ray-interrupted"
-    proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "30")
+def test_ctrl_c_leaves_no_container_and_a_driver_killed_with_sigkill_resumes(cluster: Any, tmp_path: Path) -> None:
+    run_dir = tmp_path / "pytest-ray-driver-stopped"
+    proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "2")
     wait_for(lambda: len(containers_of(run_dir)) == 2, 120, "an episode on each node")
     os.kill(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out
-    assert not containers_of(run_dir), out
+    assert not containers_of(run_dir), out  # the cancelled episodes removed theirs, on both nodes
     assert records(run_dir) == []  # abandoned episodes are not recorded: a resume runs them
+    proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "2")
+    wait_for(lambda: len(records(run_dir)) >= 1, 120, "a first episode")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = records(run_dir)
+    finished(deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "2"))
+    after = records(run_dir)
+    assert after[:len(before)] == before
+    assert Counter(r["episode_id"] for r in after) == Counter(f"terminal.{t.id}.b2.r0" for t in load_tasks(SUITE))
+    assert not containers_of(run_dir)  # what the killed driver's episodes left, removed by the resumed run

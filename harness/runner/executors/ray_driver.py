@@ -58,6 +58,8 @@ J = TypeVar("J")
 logger = logging.getLogger(__name__)
 #: seconds a cancelled attempt gets to remove its container before its worker is killed
 CANCEL_PATIENCE = 60.0
+#: the resource only the head node has
+HEAD = "node:__internal_head__"
 #: seconds the per-node clean-up may take
 CLEAN_PATIENCE = 120.0
 
@@ -175,7 +177,8 @@ class RayExecutor:
                 folder = options.trajectories
                 key = folder_key(folder)
                 on_every_node(clean_node, key, options.run_id)
-                calls = ray.remote(CallSlots).options(num_cpus=0).remote(model_calls)
+                # on the head node, which the cluster cannot lose and go on: a node that dies takes no limiter with it
+                calls = ray.remote(CallSlots).options(num_cpus=0, resources={HEAD: 0.001}).remote(model_calls)
                 manifest = (folder / MANIFEST).read_text(encoding="utf-8")
                 self._prepared = (folder, key, manifest, calls)
             return self._prepared

@@ -28,7 +28,7 @@ from typing import Any
 
 from harness.agents.registry import make_agent
 from harness.checkers.semantics import Semantics, scoring_under
-from harness.errors import DeskbenchError
+from harness.errors import DeskbenchError, InfraError
 from harness.runner.episode import TRACEBACK_FILE, EpisodeOptions, EpisodeSpec, run_episode
 from harness.runner.throttle import ThrottledAgent
 from harness.sandbox.engine import docker_client
@@ -130,7 +130,10 @@ class ClusterCalls(threading.Semaphore):
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
         import ray
 
-        return bool(ray.get(self.slots.acquire.remote(self.token)))
+        try:
+            return bool(ray.get(self.slots.acquire.remote(self.token)))
+        except ray.exceptions.RayError as exc:  # the cluster, not the agent, failed: retried as infrastructure
+            raise InfraError(f"the run's model-call limiter on the Ray cluster is gone: {type(exc).__name__}") from None
 
     def release(self, n: int = 1) -> None:
         for _ in range(n):
