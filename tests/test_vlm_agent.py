@@ -5,6 +5,8 @@ retries on 429/5xx, and every bad option or request refused with one clear messa
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -234,3 +236,20 @@ def test_the_smoke_scripts_all_replay_in_both_formats() -> None:
                 assert turns[-1].control == "DONE", (fmt, task, turns[-1].text)
                 assert len(turns) > 1
     assert Path(SMOKE).is_dir()
+
+
+def test_the_stand_in_runs_from_the_command_line_and_prints_its_base_url_first() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "harness.mockapi.chat_server", "--script", str(SMOKE), "--format",
+                             "uitars", "--model", "my-vlm"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        agent = VlmAgent("my-vlm", base_url=base_url, price="0/0", format="uitars", wait_seconds="1")
+        assert drive(agent, "env-report", screen=(320, 200))[-1].control == "DONE"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    bad = subprocess.run([sys.executable, "-m", "harness.mockapi.chat_server", "--script", "/nonexistent/suite"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        "chat_server: error: /nonexistent/suite: no such task file or folder"]
