@@ -14,6 +14,7 @@ import pytest
 
 from harness.mockapi import load_scripts
 from harness.mockapi.gemini_server import GeminiServer
+from harness.sandbox.engine import list_containers
 from harness.tasks import load_tasks
 
 from .conftest import REPO, SMOKE
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.docker
 
 
 def test_the_cli_solves_the_smoke_suite_with_gemini_and_bills_what_the_server_reported(
-        tmp_path: Path, desktop_image: str, no_leftovers: None) -> None:
+        tmp_path: Path, desktop_image: str) -> None:
     run_dir = tmp_path / "pytest-gemini-smoke"
     with GeminiServer(load_scripts(SMOKE)) as server:
         proc = subprocess.run(
@@ -32,6 +33,8 @@ def test_the_cli_solves_the_smoke_suite_with_gemini_and_bills_what_the_server_re
             env={**os.environ, "GEMINI_API_KEY": "pytest-key", "GOOGLE_GEMINI_BASE_URL": server.url})
         billed = [c.usage for c in server.successful_calls() if c.usage]
     assert proc.returncode == 0, proc.stderr
+    # this run's containers are gone (a shared check would also see other suites' runs in progress)
+    assert not list_containers({"label": [f"deskbench.run={run_dir.name}"]})
     records = [json.loads(line) for line in (run_dir / "episodes.jsonl").read_text().splitlines()]
     tasks = {t.id for t in load_tasks(SMOKE)}
     assert {r["task_id"] for r in records} == tasks
