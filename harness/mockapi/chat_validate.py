@@ -9,11 +9,12 @@ vLLM refuses with a 400 before generating anything.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from harness.mockapi.tokens import image_size, image_tokens, text_tokens
+from harness.mockapi.tokens import image_size, text_tokens
 from harness.mockapi.validate import ApiError
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
@@ -27,6 +28,13 @@ KNOWN_FIELDS = frozenset({
 _DATA_URL = re.compile(r"^data:image/(png|jpeg|jpg|webp|gif);base64,([A-Za-z0-9+/=\s]+)$")
 #: tokens each message costs on top of its content (role and separators of the chat template)
 MESSAGE_FRAMING = 4
+#: pixels per side of one image token in Qwen2-VL-style encoders (14 px patches merged 2x2), which UI-TARS uses
+VISION_TOKEN_PX = 28
+
+
+def vision_tokens(width: int, height: int) -> int:
+    """Image tokens as Qwen2-VL-family servers count them: one per 28x28 cell, plus the start and end markers."""
+    return math.ceil(width / VISION_TOKEN_PX) * math.ceil(height / VISION_TOKEN_PX) + 2
 
 
 class ChatError(ApiError):
@@ -144,7 +152,7 @@ def _part_tokens(part: Any, where: str, role: str) -> int:
         width, height = image_size(found.group(2))
     except ValueError as exc:
         raise ChatError(400, f"{where}.image_url: the image is {exc}", param=where) from None
-    return image_tokens(width, height)
+    return vision_tokens(width, height)
 
 
 def last_image_size(messages: list[dict[str, Any]]) -> tuple[int, int] | None:

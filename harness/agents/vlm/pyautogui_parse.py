@@ -353,7 +353,7 @@ def _callee(func: ast.expr) -> str | None:
     """``pyautogui.click`` -> ``click``; ``time.sleep`` -> ``time.sleep``; anything else -> None or its dotted name."""
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         if func.value.id == "pyautogui":
-            return func.attr if func.attr != "sleep" else "pyautogui.sleep"
+            return func.attr if func.attr != "sleep" else "time.sleep"  # pyautogui.sleep is time.sleep
         return f"{func.value.id}.{func.attr}"
     if isinstance(func, ast.Name):
         return func.id if func.id not in SIGNATURES else f"bare {func.id}"
