@@ -172,6 +172,8 @@ def test_agent_replays_a_script_with_conversation_state_and_bills_what_the_serve
         assert turn.usage.cost_usd == pytest.approx(call.usage["input_tokens"] * 3e-6 + call.usage["output_tokens"] * 12e-6)
         record = turn.calls[0]
         assert record["request_id"].startswith("req_") and record["model"] == "computer-use-preview"
+        assert record["reasoning_tokens"] == call.usage["reasoning_tokens"] > 0
+        assert record["response_id"].startswith("resp_")
         assert record["cost_usd"] == pytest.approx(rates.cost(call.usage["input_tokens"], call.usage["output_tokens"]))
     # the whole context is billed again on every call, as previous_response_id does
     assert calls[1].usage is not None and calls[0].usage is not None

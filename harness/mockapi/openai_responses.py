@@ -45,6 +45,8 @@ from harness.mockapi.server import MockCall, MockServer
 from harness.mockapi.tokens import text_tokens
 
 RESPONSES_PATH = "/v1/responses"
+#: reasoning tokens billed per output item (computer-use-preview reasons before each answer; counted in output)
+REASONING_TOKENS_PER_ITEM = 24
 #: a default safety check, as OpenAI words the prompt-injection one
 MALICIOUS = ("malicious_instructions", "We've detected instructions that may cause your application to perform "
              "malicious or unauthorized actions. Please acknowledge this warning if you'd like to proceed.")
@@ -154,9 +156,10 @@ class ResponsesMockServer(MockServer):
         output, pending = self._output(script, turn, body)
         input_tokens = context + item_tokens(body.get("instructions") or "") + item_tokens(body["tools"]) \
             + item_tokens(body["input"])
-        output_tokens = item_tokens(output) + 8
+        reasoning_tokens = REASONING_TOKENS_PER_ITEM * len(output)  # a reasoning model thinks before it answers
+        output_tokens = item_tokens(output) + reasoning_tokens
         usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
-                 "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+                 "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
                  "total_tokens": input_tokens + output_tokens}
         response_id = f"resp_{uuid.uuid4().hex}"
         with self._store_lock:
@@ -174,7 +177,7 @@ class ResponsesMockServer(MockServer):
     def _note(call: ResponsesCall, answered: Answered, usage: dict[str, Any], response_id: str,
               previous_id: str | None, script: Script | None, turn: int) -> None:
         call.usage = {"input_tokens": usage["input_tokens"], "output_tokens": usage["output_tokens"],
-                      "cached_tokens": 0}
+                      "cached_tokens": 0, "reasoning_tokens": usage["output_tokens_details"]["reasoning_tokens"]}
         call.response_id, call.previous_response_id = response_id, previous_id
         call.acknowledged, call.unacknowledged = answered.acknowledged, answered.unacknowledged
         call.script, call.turn = script.name if script else "", turn

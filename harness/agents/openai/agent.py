@@ -258,6 +258,9 @@ class OpenAIAgent(Agent):
             "cost_usd": usage.cost_usd, "latency_s": round(outcome.latency, 4), "wall_s": round(outcome.wall, 4),
             "retries": outcome.retries, "retried_s": round(outcome.retried_seconds, 4),
             "attempts": [f.as_dict() for f in outcome.failed], "images_sent": images_sent,
+            # part of output_tokens (billed as output): how much of the answer was the model's reasoning
+            "reasoning_tokens": int(getattr(getattr(getattr(response, "usage", None), "output_tokens_details", None),
+                                            "reasoning_tokens", 0) or 0),
         }
 
     @property
