@@ -50,6 +50,7 @@ from harness.sandbox.container import Sandbox, SandboxLimits, start_sandbox
 from harness.sandbox.egress import EgressPolicy
 from harness.sandbox.guest import Screenshot, UnscorableOutput
 from harness.sandbox.ownership import owned_folder_prefix
+from harness.sandbox.settle import settle_hook
 from harness.setup import STEPS, SetupContext, run_steps
 from harness.store.manifest import note_files
 from harness.store.records import CheckpointScore, EpisodeResult, SafetyOutcome, Status, Timings, TokenUsage
@@ -376,7 +377,8 @@ def _agent_loop(box: Sandbox, agent: Agent, spec: EpisodeSpec, loop: _Loop, dead
                        task.solution if agent.uses_reference_solution else None,
                        seed=seed)
     _call_agent(lambda: agent.start(info))
-    toolbox = Toolbox(box.guest, box.screen, editor_version=agent.editor_version)
+    toolbox = Toolbox(box.guest, box.screen, editor_version=agent.editor_version,
+                      settle=settle_hook(box, getattr(agent, "settle", None)))  # opt-in: Claude's option
     results: list[ToolResult] = []
     screenshot = box.guest.screenshot()
     while loop.steps < spec.budget:

@@ -17,6 +17,7 @@ from PIL import Image
 from harness.actions.vocabulary import ComputerAction
 from harness.errors import GuestError
 from harness.sandbox.guest import GuestClient, ImageFormat, Screenshot
+from harness.sandbox.settle import SettleWait
 from harness.tools.result import ToolError, ToolResult
 
 CLICKS: dict[str, tuple[str, int]] = {
@@ -39,10 +40,12 @@ _UNKNOWN_KEY = re.compile(r"No such key name '([^']*)'")
 class ComputerTool:
     """Executes computer actions through the guest and returns a screenshot after each."""
 
-    def __init__(self, guest: GuestClient, screen: tuple[int, int], image_format: ImageFormat = "png") -> None:
+    def __init__(self, guest: GuestClient, screen: tuple[int, int], image_format: ImageFormat = "png",
+                 settle: SettleWait | None = None) -> None:
         self.guest = guest
         self.width, self.height = screen
         self.image_format: ImageFormat = image_format
+        self.settle = settle  # waits for the desktop to redraw before the screenshot (harness.sandbox.settle)
 
     def point(self, coordinate: tuple[int, int] | None, what: str = "coordinate") -> dict[str, int]:
         if coordinate is None:
@@ -63,6 +66,8 @@ class ComputerTool:
             return ToolResult(output=f"X={x},Y={y}")
         if name == "zoom":
             return ToolResult(screenshot=self._zoom(action))
+        if screenshot and self.settle is not None:
+            self.settle.before()
         events = self._events(action)
         if events:
             try:
@@ -75,6 +80,8 @@ class ComputerTool:
                                 "BackSpace, Page_Down, F5, super, and combine them with + (ctrl+shift+t)") from None
         if name == "wait":
             time.sleep(action.duration if action.duration is not None else 1.0)
+        if screenshot and self.settle is not None:
+            self.settle.wait()
         return ToolResult(screenshot=self.guest.screenshot(self.image_format) if screenshot else None)
 
     @staticmethod

@@ -13,6 +13,7 @@ from typing import Any
 from harness.actions.vocabulary import BashAction, ComputerAction, EditorAction, ToolAction
 from harness.errors import GuestError
 from harness.sandbox.guest import GuestClient
+from harness.sandbox.settle import SettleWait
 from harness.tools.bash import BashSession
 from harness.tools.computer import ComputerTool
 from harness.tools.editor import Editor
@@ -54,8 +55,9 @@ def not_text(value: Any, where: str = "") -> str | None:
 
 
 class Toolbox:
-    def __init__(self, guest: GuestClient, screen: tuple[int, int], editor_version: str = "20250728") -> None:
-        self.computer = ComputerTool(guest, screen)
+    def __init__(self, guest: GuestClient, screen: tuple[int, int], editor_version: str = "20250728",
+                 settle: SettleWait | None = None) -> None:
+        self.computer = ComputerTool(guest, screen, settle=settle)
         self.bash = BashSession(guest)
         self.editor = Editor(guest, editor_version)
 

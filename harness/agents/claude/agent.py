@@ -44,6 +44,7 @@ from harness.agents.claude.translate import (
 from harness.agents.claude.versions import ModelSpec, Toolset, check_model, toolset_for_model
 from harness.agents.pricing import Rates, rates_for
 from harness.errors import ConfigError, DeskbenchError
+from harness.sandbox.settle import SettlePolicy
 from harness.tools.result import ToolResult
 
 API_KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
@@ -75,6 +76,9 @@ class ClaudeAgent(Agent):
         self.toolset: Toolset = toolset_for_model(self.options.model, self.options.tool_version)
         self._check_sampling()
         self.editor_version = self.toolset.editor_version
+        #: the runner waits this way for the desktop to redraw before each action's screenshot
+        self.settle: SettlePolicy | None = (SettlePolicy(self.options.settle_window, self.options.settle_cap)
+                                            if self.options.settle_window > 0 else None)
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()
         policy = RetryPolicy(self.options.max_retries, self.options.retry_base_delay, self.options.retry_max_delay)

@@ -43,6 +43,11 @@ class ClaudeOptions(BaseModel):
     #: (1 drops one per turn and rewrites the prefix every turn)
     screenshot_drop_chunk: int = Field(default=BATCH, ge=1)
     prompt_caching: bool = True
+    #: after a computer action, wait until the screen has not changed (and the desktop's CPU was quiet) for
+    #: this many seconds before the screenshot the model sees; 0 turns the wait off (benchmarks/settle.py)
+    settle_window: float = Field(default=0.1, ge=0)
+    #: the longest that wait may last, in seconds (an animation never settles)
+    settle_cap: float = Field(default=2.0, gt=0)
     #: send the desktop as it is at the start with the instruction (saves the model a screenshot step)
     initial_screenshot: bool = True
     max_retries: int = Field(default=6, ge=0)
@@ -101,6 +106,8 @@ class ClaudeOptions(BaseModel):
                                  f"({self.max_tokens})")
             if self.temperature is not None and self.temperature != 1:
                 raise ValueError("temperature cannot be set with extended thinking")
+        if self.settle_window > self.settle_cap:
+            raise ValueError(f"settle_window ({self.settle_window}) must not exceed settle_cap ({self.settle_cap})")
         if not self.tools:
             raise ValueError("tools must name at least one of computer, bash, editor")
         return self

@@ -1,0 +1,189 @@
+"""Stale screenshots and added wait per action: no wait, a fixed 2 s sleep, and the adaptive settle wait.
+
+``python benchmarks/settle.py [trials]`` starts one office desktop with
+LibreOffice Writer and, for each trial, runs every case under each wait in
+turn (interleaved, so all three see the same machine load): menus opened by
+a click, a context menu, dialogs opened by a shortcut, a new window.  Each
+action goes through the computer tool exactly as an agent's does; the
+screenshot it returns is *stale* when it differs from the screen 2.5 s
+later by more than a caret blink (``STALE_PIXELS`` changed pixels).  A case
+whose action changed nothing on the screen is reported, since it could not
+be stale.  Prints one row per wait: stale count, and the median, p95 and
+maximum of the wait the action's screenshot added.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageChops
+
+from harness.actions.vocabulary import ComputerAction
+from harness.errors import GuestError
+from harness.sandbox import Sandbox, start_sandbox
+from harness.sandbox.settle import SettlePolicy, SettleWait, settle_hook
+from harness.setup.steps import wait_for_window
+from harness.tools.computer import ComputerTool
+
+#: pixels that may differ from the later screen without the screenshot being stale (a blinking caret is ~40)
+STALE_PIXELS = 400
+#: how long after the action the reference screen is taken
+LATER = 2.5
+
+CASES: list[tuple[str, ComputerAction]] = [
+    ("menu File (click)", ComputerAction(action="left_click", coordinate=(30, 40))),
+    ("menu Format (click)", ComputerAction(action="left_click", coordinate=(222, 40))),
+    ("context menu (right click)", ComputerAction(action="right_click", coordinate=(640, 400))),
+    ("dialog Find & Replace (ctrl+h)", ComputerAction(action="key", text="ctrl+h")),
+    ("dialog Hyperlink (ctrl+k)", ComputerAction(action="key", text="ctrl+k")),
+    ("new document window (ctrl+n)", ComputerAction(action="key", text="ctrl+n")),
+    ("new terminal window (ctrl+alt+t)", ComputerAction(action="key", text="ctrl+alt+t")),
+]
+
+
+@dataclass
+class Tally:
+    """One wait's results over every case and trial."""
+
+    waits: list[float] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def changed_pixels(a: bytes, b: bytes) -> int:
+    """Pixels whose colour differs noticeably between two PNG screenshots."""
+    one, two = (Image.open(io.BytesIO(x)).convert("RGB") for x in (a, b))
+    diff = ImageChops.difference(one, two).convert("L").point(lambda v: 255 if v > 24 else 0)
+    return int(diff.histogram()[255])
+
+
+def reset(box: Sandbox, main_window: int) -> None:
+    """Close menus and dialogs, and every window but the first Writer, then let the desktop come to rest."""
+    box.guest.input({"op": "key", "keys": "Escape"}, {"op": "key", "keys": "Escape"})
+    for window in box.guest.windows():
+        if window.id != main_window:
+            try:
+                box.guest.close_window(window.id)
+            except GuestError:  # closed with its owner already (a dialog of the closed window)
+                pass
+    time.sleep(1.5)
+    box.guest.activate_window(main_window)
+    time.sleep(0.3)
+
+
+class Fixed:
+    """A fixed sleep before the screenshot, as the reference demo does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def before(self) -> None:
+        return None
+
+    def wait(self) -> None:
+        time.sleep(self.seconds)
+
+
+class Timed:
+    """Any wait (or none), timed: the seconds it added to the action."""
+
+    def __init__(self, inner: SettleWait | None) -> None:
+        self.inner = inner
+        self.added = 0.0
+
+    def before(self) -> None:
+        if self.inner is not None:
+            self.inner.before()
+
+    def wait(self) -> None:
+        t = time.monotonic()
+        if self.inner is not None:
+            self.inner.wait()
+        self.added = time.monotonic() - t
+
+
+def waits(box: Sandbox) -> dict[str, SettleWait | None]:
+    """The three ways to wait before the screenshot."""
+    return {"none": None, "fixed 2 s": Fixed(2.0), "adaptive": settle_hook(box, SettlePolicy())}
+
+
+def run_case(box: Sandbox, wait: SettleWait | None, action: ComputerAction,
+             keep: Path | None = None) -> tuple[float, int, int]:
+    """Seconds the wait added, pixels stale against the later screen, and pixels the action changed.
+
+    ``keep``: a file name prefix under which a stale case's screenshot and the later screen are saved.
+    """
+    before = box.guest.screenshot("png").data
+    timed = Timed(wait)
+    result = ComputerTool(box.guest, box.screen, settle=timed).execute(action)
+    assert result.screenshot is not None
+    time.sleep(LATER)
+    later = box.guest.screenshot("png").data
+    stale = changed_pixels(result.screenshot.data, later)
+    if keep is not None and stale > STALE_PIXELS:
+        keep.with_name(keep.name + "-seen.png").write_bytes(result.screenshot.data)
+        keep.with_name(keep.name + "-later.png").write_bytes(later)
+    return timed.added, stale, changed_pixels(before, later)
+
+
+def measure(trials: int, keep: Path | None = None, only: str = "") -> dict[str, Tally]:
+    """Every case under every wait, ``trials`` times, in one office desktop."""
+    with start_sandbox("office", labels={"deskbench.run": "bench-settle"}) as box:
+        box.guest.spawn(["soffice", "--writer", "--norestore"])
+        main = wait_for_window(box.guest, "Writer", timeout=60).id
+        time.sleep(3)
+        box.guest.input({"op": "type", "text": "A document with text, so that a new one looks different."})
+        kinds = waits(box)
+        tallies = {name: Tally() for name in kinds}
+        for trial in range(trials):
+            for case, action in [(c, a) for c, a in CASES if only in c]:
+                for name, wait in kinds.items():
+                    reset(box, main)
+                    prefix = keep / f"{trial}-{case.split()[0]}-{name.split()[0]}" if keep else None
+                    added, stale, effect = run_case(box, wait, action, prefix)
+                    print(f"  trial {trial + 1} {case:<34} {name:<10} +{added * 1000:5.0f} ms  {stale:6d} px stale",
+                          file=sys.stderr, flush=True)
+                    tally = tallies[name]
+                    tally.waits.append(added)
+                    if effect <= STALE_PIXELS:
+                        tally.unchanged.append(case)
+                    elif stale > STALE_PIXELS:
+                        tally.stale.append(f"{case} (trial {trial + 1}, {stale} px)")
+        return tallies
+
+
+def render(tallies: dict[str, Tally]) -> str:
+    """One line per wait, then the stale and no-effect cases."""
+    lines = [f"{'wait':<10} {'actions':>7} {'stale':>6} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}"]
+    for name, t in tallies.items():
+        ordered = sorted(t.waits)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        lines.append(f"{name:<10} {len(t.waits):>7} {len(t.stale):>6} {statistics.median(t.waits) * 1000:>10.0f} "
+                     f"{p95 * 1000:>8.0f} {ordered[-1] * 1000:>8.0f}")
+    for name, t in tallies.items():
+        for what in t.stale:
+            lines.append(f"  stale under {name}: {what}")
+        for what in sorted(set(t.unchanged)):
+            lines.append(f"  no visible effect under {name}: {what}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """``[trials] [--keep DIR] [--only TEXT]``: DIR receives the screenshots of stale cases."""
+    args = list(argv)
+    keep = Path(args.pop(args.index("--keep") + 1)) if "--keep" in args else None
+    only = args.pop(args.index("--only") + 1) if "--only" in args else ""
+    args = [a for a in args if a not in ("--keep", "--only")]
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    print(render(measure(int(args[0]) if args else 3, keep, only)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

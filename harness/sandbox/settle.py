@@ -1,0 +1,223 @@
+"""Wait, after an action, until the desktop has stopped redrawing, before the screenshot the model sees.
+
+A screenshot taken right after a click shows the screen before the app
+reacted (a menu not yet drawn, a dialog still loading); a fixed sleep wastes
+seconds on every action that changed nothing.  The settle wait watches two
+cheap signals instead:
+
+* the screen: small JPEG frames (about 4 ms each, without the pointer,
+  compared byte for byte) until none has changed for ``window`` seconds;
+* the desktop's CPU: an app that is still computing (LibreOffice building
+  a new window takes most of a second with the screen unchanged) keeps the
+  wait going until its processes fall quiet.  The CPU time comes from the
+  kernel's per-process accounting, read on the host (``/proc``) for the
+  container's processes, leaving out the guest's own (it is the one grabbing
+  the frames).  Where the host cannot see the container's processes (an
+  engine in another PID namespace), only the screen is watched.
+
+Whatever happens, the wait ends at ``cap`` seconds (a video or a blinking
+animation never settles).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from harness.sandbox.guest import GUEST_UID, GuestClient
+
+if TYPE_CHECKING:
+    from harness.sandbox.container import Sandbox
+
+@dataclass(frozen=True)
+class SettlePolicy:
+    """How long the screen must stay still, how long the wait may last, how often to look.
+
+    ``react`` is how long an action that has not changed the screen yet is
+    given to start redrawing (a dialog being built shows nothing for 100-200
+    ms); once the screen has changed, ``window`` of stillness ends the wait.
+    ``busy_cpu`` is the share of one core the desktop's processes (the
+    guest's own left out) may use over the last ``window`` and still count
+    as idle.
+    """
+
+    window: float = 0.1
+    cap: float = 2.0
+    react: float = 0.5
+    interval: float = 0.02
+    busy_cpu: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not (0 < self.window <= self.cap and 0 <= self.react <= self.cap):
+            raise ValueError(f"settle window ({self.window}) and react ({self.react}) must be positive and at "
+                             f"most the cap ({self.cap})")
+        if self.interval <= 0 or self.busy_cpu <= 0:
+            raise ValueError("settle interval and busy_cpu must be positive")
+
+
+class SettleWait(Protocol):
+    """What the computer tool calls around an action: ``before`` it is sent, ``wait`` before the screenshot."""
+
+    def before(self) -> None: ...
+
+    def wait(self) -> object: ...
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What one wait did: seconds waited, frames looked at, whether the screen changed, and why it ended."""
+
+    waited: float
+    frames: int
+    changed: bool
+    reason: str  # "still" (screen and CPU quiet for the window) or "cap"
+
+
+class CpuMeter:
+    """Seconds the desktop's threads ran or waited to run, so far: the guest's and the X server's left out.
+
+    The kernel's scheduler statistics (``/proc/PID/task/TID/schedstat``: time
+    on a CPU and time runnable on a run queue, in nanoseconds) count what an
+    app *wants*, so an app starved by a loaded host still reads as busy.  The
+    guest grabs the frames and the X server serves them: their time would
+    read as activity the wait itself caused.  The container's cgroup lists
+    its processes.
+    """
+
+    def __init__(self, procs_file: Path, exclude_uid: int = GUEST_UID,
+                 exclude_names: frozenset[str] = frozenset({"Xvfb"})) -> None:
+        self.procs_file = procs_file
+        self.exclude_uid = exclude_uid
+        self.exclude_names = exclude_names
+
+    @classmethod
+    def open(cls, pid: int, container_id: str) -> CpuMeter | None:
+        """The meter for the container whose first process is ``pid``; None when /proc does not show it."""
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return None
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            if container_id not in path:
+                continue  # another PID namespace's process, or not the container's cgroup
+            names = controllers.split(",")
+            relative = path.lstrip("/")
+            for candidate in (Path("/sys/fs/cgroup/pids") / relative if "pids" in names else None,
+                              Path("/sys/fs/cgroup/cpuacct") / relative if "cpuacct" in names else None,
+                              Path("/sys/fs/cgroup") / relative if controllers == "" else None):
+                if candidate is not None and (candidate / "cgroup.procs").is_file():
+                    meter = cls(candidate / "cgroup.procs")
+                    return meter if Path(f"/proc/{pid}/task").is_dir() else None
+        return None
+
+    def seconds(self) -> float:
+        """Run plus run-queue seconds of every thread of the container's processes but the excluded ones."""
+        total = 0
+        try:
+            pids = self.procs_file.read_text().split()
+        except OSError:
+            return 0.0
+        for pid in pids:
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == self.exclude_uid:
+                    continue
+                if Path(f"/proc/{pid}/comm").read_text().strip() in self.exclude_names:
+                    continue
+                for task in os.scandir(f"/proc/{pid}/task"):
+                    run, wait, _ = Path(task.path, "schedstat").read_text().split()
+                    total += int(run) + int(wait)
+            except (OSError, ValueError):
+                continue  # the process or thread ended while we looked
+        return total / 1e9
+
+
+class Settler:
+    """Waits for the desktop to settle; called by the computer tool between an action and its screenshot."""
+
+    def __init__(self, guest: GuestClient, policy: SettlePolicy, cpu: CpuMeter | None = None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.guest = guest
+        self.policy = policy
+        self.cpu = cpu
+        self.clock = clock
+        self.sleep = sleep
+        self.history: list[Settled] = []  # every wait of the episode, for benchmarks and the record
+        self._baseline: bytes | None = None
+
+    def frame(self) -> bytes:
+        """The cheapest frame that shows a change: a JPEG without the pointer (equal bytes, equal screen)."""
+        return self.guest.screenshot("jpeg", pointer=False, quality=30).data
+
+    def before(self) -> None:
+        """Remember the screen as it is before the action, to tell whether the action changed it yet."""
+        self._baseline = self.frame()
+
+    def wait(self) -> Settled:
+        """Block until the screen has been still, and the CPU quiet, long enough (or ``cap`` seconds passed).
+
+        Long enough is ``window`` after the screen changed, ``react`` while it still shows what it
+        showed before the action.
+        """
+        p = self.policy
+        start = self.clock()
+        baseline, self._baseline = self._baseline, None
+        previous = self.frame()
+        changed = baseline is not None and previous != baseline
+        last_change, frames = start, 1
+        cpu: deque[tuple[float, float]] = deque()
+        if self.cpu is not None:
+            cpu.append((start, self.cpu.seconds()))
+        while True:
+            self.sleep(p.interval)
+            frame = self.frame()
+            now = self.clock()
+            frames += 1
+            if frame != previous:
+                previous, last_change, changed = frame, now, True
+            still = p.window if changed or baseline is None else p.react
+            if now - last_change >= still and not self._busy(cpu, now):
+                return self._done(Settled(now - start, frames, changed, "still"))
+            if now - start >= p.cap:
+                return self._done(Settled(now - start, frames, changed, "cap"))
+
+    def _busy(self, samples: deque[tuple[float, float]], now: float) -> bool:
+        """Whether the desktop's processes used more than ``busy_cpu`` of a core over the last window."""
+        if self.cpu is None:
+            return False
+        samples.append((now, self.cpu.seconds()))
+        while len(samples) > 2 and now - samples[1][0] >= self.policy.window:
+            samples.popleft()
+        (t0, c0), (t1, c1) = samples[0], samples[-1]
+        if t1 - t0 < self.policy.window:
+            return True  # not a whole window measured yet
+        return (c1 - c0) / (t1 - t0) > self.policy.busy_cpu
+
+    def _done(self, settled: Settled) -> Settled:
+        self.history.append(settled)
+        return settled
+
+
+def settler_for(guest: GuestClient, policy: SettlePolicy, pid: int | None, container_id: str) -> Settler:
+    """A settler for a container: with its CPU meter when the host can read the container's processes."""
+    cpu = CpuMeter.open(pid, container_id) if pid else None
+    return Settler(guest, policy, cpu)
+
+
+def settle_hook(box: Sandbox, policy: SettlePolicy | None) -> Settler | None:
+    """What the computer tool calls before each screenshot in this sandbox (None: no wait, as before)."""
+    if policy is None:
+        return None
+    import docker.errors  # the engine's SDK only where a sandbox exists (agents import the policy alone)
+
+    try:
+        box.container.reload()
+        pid = int((box.container.attrs.get("State") or {}).get("Pid") or 0)
+    except (docker.errors.DockerException, OSError, ValueError):  # without the pid only the screen is watched
+        pid = 0
+    return settler_for(box.guest, policy, pid, str(box.container.id))

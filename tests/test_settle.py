@@ -1,0 +1,152 @@
+"""The settle wait on a scripted screen and clock: how long it waits after a change, without one, on a screen
+that never stops, and while the desktop's processes are still busy; the CPU meter on a real process."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.sandbox.guest import Screenshot
+from harness.sandbox.settle import CpuMeter, SettlePolicy, Settler
+
+
+class Clock:
+    """Time that passes only when the settler sleeps (and a little per frame, as a real grab takes)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class ScriptedScreen:
+    """A guest whose screen shows frame ``n`` from the ``n``-th change time on."""
+
+    def __init__(self, clock: Clock, changes: list[float]) -> None:
+        self.clock = clock
+        self.changes = changes
+        self.grabs = 0
+
+    def screenshot(self, fmt: str = "png", pointer: bool = True, quality: int = 80) -> Screenshot:
+        self.grabs += 1
+        self.clock.now += 0.004
+        shown = sum(1 for t in self.changes if t <= self.clock.now)
+        return Screenshot(f"frame {shown}".encode(), "image/jpeg", 8, 8)
+
+
+class ScriptedCpu(CpuMeter):
+    """CPU seconds that grow at a full core until ``busy_until``, then stay."""
+
+    def __init__(self, clock: Clock, busy_until: float) -> None:
+        super().__init__(Path("/nonexistent"))
+        self.clock = clock
+        self.busy_until = busy_until
+
+    def seconds(self) -> float:
+        return min(self.clock.now, self.busy_until)
+
+
+DEFAULT = SettlePolicy()
+
+
+def settler(changes: list[float], policy: SettlePolicy = DEFAULT, busy_until: float | None = None,
+            ) -> tuple[Settler, ScriptedScreen, Clock]:
+    clock = Clock()
+    screen = ScriptedScreen(clock, changes)
+    cpu = ScriptedCpu(clock, busy_until) if busy_until is not None else None
+    guest: Any = screen
+    s = Settler(guest, policy, cpu, clock=clock, sleep=clock.sleep)
+    return s, screen, clock
+
+
+def act(s: Settler, clock: Clock, action_at: float = 0.01) -> None:
+    """Before the action's frame, then the action itself takes ``action_at`` seconds."""
+    s.before()
+    clock.now += action_at
+
+
+def test_after_a_change_the_wait_ends_one_window_after_the_last_change() -> None:
+    s, screen, clock = settler([0.05, 0.12])
+    act(s, clock)
+    done = s.wait()
+    assert done.reason == "still" and done.changed
+    # the last change shows at 0.12: seen at the next frame, then a window (0.1) of stillness, seen a frame late
+    assert 0.12 + 0.1 <= clock.now <= 0.12 + 0.1 + 2 * 0.024, clock.now
+    assert s.history == [done]
+
+
+def test_a_screen_the_action_has_not_changed_yet_gets_the_react_time_to_start() -> None:
+    policy = SettlePolicy(window=0.1, react=0.5)
+    s, _, clock = settler([0.35], policy)  # a dialog that shows nothing for 350 ms
+    act(s, clock)
+    done = s.wait()
+    assert done.changed and 0.45 <= clock.now <= 0.48, clock.now
+    s2, _, clock2 = settler([], policy)  # an action that changes nothing: react time, then done
+    act(s2, clock2)
+    nothing = s2.wait()
+    assert not nothing.changed and nothing.reason == "still" and 0.5 <= nothing.waited <= 0.53
+
+
+def test_a_screen_that_never_stops_changing_ends_at_the_cap() -> None:
+    s, _, clock = settler([i * 0.05 for i in range(1, 200)], SettlePolicy(cap=1.0))
+    act(s, clock)
+    done = s.wait()
+    assert done.reason == "cap" and 1.0 <= done.waited <= 1.03
+
+
+def test_a_busy_desktop_keeps_the_wait_going_until_its_processes_fall_quiet() -> None:
+    # the screen changes at once, then nothing for 0.8 s while the app builds a window, then the window
+    s, _, clock = settler([0.02, 0.9], busy_until=0.85)
+    act(s, clock)
+    done = s.wait()
+    assert done.reason == "still" and clock.now >= 0.9 + 0.1, clock.now
+    quiet, _, quiet_clock = settler([0.02, 0.9])  # without the CPU signal the same screen settles too early
+    act(quiet, quiet_clock)
+    quiet.wait()
+    assert quiet_clock.now < 0.9
+
+
+def test_a_wait_without_before_uses_the_window_alone() -> None:
+    s, _, clock = settler([])
+    s.wait()
+    assert 0.1 <= clock.now <= 0.14
+
+
+@pytest.mark.parametrize("bad", [dict(window=0), dict(window=3.0, cap=2.0), dict(react=5.0), dict(interval=0)])
+def test_policies_that_cannot_work_are_refused(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="settle"):
+        SettlePolicy(**bad)
+
+
+def test_the_cpu_meter_counts_a_listed_process_and_leaves_out_the_excluded_user(tmp_path: Path) -> None:
+    procs = tmp_path / "cgroup.procs"
+    procs.write_text(f"{os.getpid()}\n999999999\n")  # a pid that does not exist is skipped
+    meter = CpuMeter(procs, exclude_uid=-1)
+    before = meter.seconds()
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:
+        pass
+    assert meter.seconds() - before >= 0.1
+    assert CpuMeter(procs, exclude_uid=os.getuid()).seconds() == 0.0
+
+
+def test_a_process_outside_any_container_has_no_meter() -> None:
+    assert CpuMeter.open(os.getpid(), "0123456789abcdef") is None
+    assert CpuMeter.open(999999999, "0123456789abcdef") is None
+
+
+def test_the_claude_agent_option_sets_the_policy_and_zero_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.agents.claude import ClaudeAgent
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
+    agent = ClaudeAgent(settle_window="0.2", settle_cap="3")
+    assert agent.settle == SettlePolicy(window=0.2, cap=3.0)
+    assert ClaudeAgent(settle_window="0").settle is None
