@@ -22,7 +22,7 @@ from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, Script, load_scripts
 from harness.mockapi.gemini_script import convert
 from harness.mockapi.gemini_server import GeminiServer
-from harness.runner.policy import load_policy
+from harness.runner.policy import ConfirmationPolicy, Rule, denial_message, load_policy
 from harness.tools.result import ToolResult
 
 from .claude_support import SleepLog, drive, png
@@ -295,3 +295,29 @@ def test_a_turn_the_api_ends_without_content_is_an_agent_error_naming_the_finish
     with pytest.raises(ModelStopped, match=f"finish_reason {reason}: the turn ended without an answer in step 0"):
         drive(agent, "broken call")
     assert server.calls[-1].status == 200 and server.calls[-1].stop_reason == reason
+
+
+PROVIDER_ASKS = Rule(name="provider asks", tools=["computer"], pattern=r"\[safety: require_confirmation\]",
+                     in_model_text=True, decision="ask")
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_with_safety_confirmation_policy_the_runs_policy_decides_and_only_a_confirmed_call_is_acknowledged(
+        server: GeminiServer, answer: bool) -> None:
+    server.scripts.append(safety_script("accept the license"))
+    agent = gemini(server, safety_confirmation="policy")
+    agent.start(EpisodeInfo("t", "d", "accept the license", 5, (1280, 800)))
+    turn = agent.act(Observation(0, png(), []))
+    asked: list[str] = []
+    policy = ConfirmationPolicy([PROVIDER_ASKS], lambda rule, action: asked.append(action) or answer)
+    verdict = policy.review(turn.actions[0], turn.text)  # as the runner does before the click runs
+    assert verdict is not None and verdict.verdict == ("confirmed" if answer else "denied") and asked
+    result = ToolResult(output="ok") if answer else ToolResult(error=denial_message(verdict))
+    agent.act(Observation(1, png(), [result]))
+    response = (agent.contents[-1].parts or [])[0].function_response
+    assert response is not None and response.response is not None
+    if answer:
+        assert response.response["safety_acknowledgement"] == "true"
+    else:
+        assert "confirmation policy" in response.response["error"]
+        assert "safety_acknowledgement" not in response.response

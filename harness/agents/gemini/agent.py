@@ -7,8 +7,9 @@ and go to the model as one function response per call (the newest screenshot
 with the last one).  A call the desktop cannot perform gets an error
 response instead.  A call the API's safety service marks
 ``require_confirmation`` is refused unless the agent option
-``safety_confirmation=allow`` says the user confirms; its explanation is
-part of the turn's text, which deskbench's confirmation policy reads too.
+``safety_confirmation`` is ``policy`` (the run's confirmation policy decides)
+or ``allow``; its explanation is part of the turn's text, which the policy
+reads.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class GeminiAgent(Agent):
         parts = []
         for index, call in enumerate(self._pending):
             mine = [next(results, None) for _ in call.actions]
-            body = _response_body(call, mine, self.options.safety_confirmation == "allow")
+            body = _response_body(call, mine)
             last = index == len(self._pending) - 1
             shot = [types.FunctionResponsePart(inline_data=types.FunctionResponseBlob(
                 mime_type=observation.screenshot.media_type, data=observation.screenshot.data))] if last else None
@@ -176,7 +177,7 @@ class GeminiAgent(Agent):
         """A call that needs the user's confirmation keeps its actions only when the options give it."""
         if call.safety is None or not call.safety.needs_confirmation or call.error is not None:
             return call
-        if self.options.safety_confirmation == "allow":
+        if self.options.safety_confirmation != "deny":
             return call
         message = NOT_CONFIRMED.format(explanation=call.safety.explanation or "no explanation given")
         return PlannedCall(call.name, call.call_id, error=message, safety=call.safety, intent=call.intent)
@@ -220,8 +221,12 @@ def _image(observation: Observation) -> types.Part:
     return types.Part.from_bytes(data=shot.data, mime_type=shot.media_type)
 
 
-def _response_body(call: PlannedCall, results: Sequence[ToolResult | None], acknowledged: bool) -> dict[str, Any]:
-    """The ``response`` object of one function response: its error, or what its actions printed."""
+def _response_body(call: PlannedCall, results: Sequence[ToolResult | None]) -> dict[str, Any]:
+    """The ``response`` object of one function response: its error, or what its actions printed.
+
+    A call that needed confirmation and ran without error is acknowledged, as the API requires; one the
+    confirmation policy denied reaches the model as that error, unacknowledged.
+    """
     if call.error is not None:
         return {"error": call.error}
     errors = [r.error for r in results if r is not None and r.error is not None]
@@ -231,7 +236,7 @@ def _response_body(call: PlannedCall, results: Sequence[ToolResult | None], ackn
     output = "\n".join(r.output for r in results if r is not None and r.output)
     if output:
         body["output"] = output
-    if acknowledged and call.safety is not None and call.safety.needs_confirmation:
+    if not errors and call.safety is not None and call.safety.needs_confirmation:
         body["safety_acknowledgement"] = "true"
     return body
 

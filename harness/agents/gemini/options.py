@@ -13,9 +13,13 @@ from harness.errors import ConfigError
 DEFAULT_MODEL = "gemini-2.5-computer-use-preview-10-2025"
 ToolKind = Literal["computer", "bash", "editor"]
 Environment = Literal["desktop", "browser"]
-#: what happens to a call the safety service marks ``require_confirmation``: refused (nobody to ask, the
-#: default, as deskbench's confirmation policy does), or run with the acknowledgement the API asks for
-SafetyConfirmation = Literal["deny", "allow"]
+#: what happens to a call the safety service marks ``require_confirmation``: ``deny`` refuses it (nobody to
+#: ask, the default, as deskbench's confirmation policy does); ``policy`` hands it to the run's confirmation
+#: policy, which sees ``[safety: require_confirmation]`` and the explanation in the turn's text (a rule
+#: ``{"pattern": "\\[safety: require_confirmation\\]", "in_model_text": true, "decision": "ask"}`` with
+#: ``--confirm ask`` asks you); ``allow`` runs it (the policy's own rules still apply).  A call that ran is
+#: acknowledged to the API as it requires.
+SafetyConfirmation = Literal["deny", "policy", "allow"]
 
 
 class GeminiOptions(BaseModel):
