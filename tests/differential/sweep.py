@@ -9,6 +9,7 @@ from harness.checkers.semantics import Semantics
 from tests.differential import (  # noqa: F401  (generators register on import)
     gen_a11y,
     gen_apps,
+    gen_audio,
     gen_browser,
     gen_chrome_data,
     gen_files,
@@ -18,6 +19,7 @@ from tests.differential import (  # noqa: F401  (generators register on import)
     gen_registry,
     gen_sheets,
     gen_text,
+    gen_video,
 )
 from tests.differential.runner import Outcome, Row, build_cases, run_case, tally
 from tests.differential.uses import Use, load_uses
