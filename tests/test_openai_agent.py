@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from harness.actions.vocabulary import ComputerAction, EditorAction
 from harness.agents.base import EpisodeInfo, Observation, Turn
+from harness.agents.claude.agent import ModelStopped
 from harness.agents.claude.api import ModelRequestRejected
 from harness.agents.openai import OpenAIAgent, choose_display
 from harness.agents.openai.translate import CallInputError, computer_actions, function_action
@@ -247,6 +248,7 @@ GOOD = {"model": "computer-use-preview", "tools": [COMPUTER], "truncation": "aut
      "Missing required parameter"),
     ({"tools": [COMPUTER, {"type": "function", "name": "a b", "parameters": {"type": "object"}}]}, 400,
      "tools[1].name", "does not match pattern"),
+    ({"reasoning": {"summary": "verbose"}}, 400, "reasoning.summary", "Invalid value: 'verbose'"),
     ({"previous_response_id": "resp_nope"}, 400, "previous_response_id", "Previous response with id 'resp_nope'"),
     ({"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "https://example.org/a.png"}]}]},
      400, "input[0].content[0].image_url", "base64-encoded data URL"),
@@ -329,3 +331,11 @@ def test_malformed_calls_are_tool_errors_the_model_reads_never_a_crash() -> None
     assert answers[1]["output"].startswith("Error: the arguments of bash are not valid JSON")
     note = answers[3]["content"][0]["text"]
     assert "malformed click action" in note and "unknown computer action type 'zoom'" in note
+
+
+def test_a_reply_cut_off_by_max_output_tokens_ends_the_episode_as_the_agents_error(
+        server: ResponsesMockServer) -> None:
+    agent = agent_for(server, max_output_tokens=16, reasoning_summary="concise")
+    with pytest.raises(ModelStopped, match="response status incomplete .*max_output_tokens"):
+        drive(agent)
+    assert server.successful_calls()[0].usage is not None  # billed all the same, as OpenAI bills a cut-off reply

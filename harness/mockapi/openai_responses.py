@@ -158,6 +158,12 @@ class ResponsesMockServer(MockServer):
             + item_tokens(body["input"])
         reasoning_tokens = REASONING_TOKENS_PER_ITEM * len(output)  # a reasoning model thinks before it answers
         output_tokens = item_tokens(output) + reasoning_tokens
+        status, incomplete = "completed", None
+        limit = body.get("max_output_tokens")
+        if limit is not None and output_tokens > limit:  # cut off while reasoning: no answer, nothing to answer
+            output, pending = [i for i in output if i["type"] == "reasoning"], {}
+            output_tokens, status, incomplete = int(limit), "incomplete", {"reason": "max_output_tokens"}
+            reasoning_tokens = min(reasoning_tokens, output_tokens)
         usage = {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
                  "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
                  "total_tokens": input_tokens + output_tokens}
@@ -165,8 +171,8 @@ class ResponsesMockServer(MockServer):
         with self._store_lock:
             self.responses[response_id] = Stored(script, turn + 1, pending, input_tokens + output_tokens)
         self._note(call, answered, usage, response_id, previous_id, script, turn)
-        return {"id": response_id, "object": "response", "created_at": int(time.time()), "status": "completed",
-                "error": None, "incomplete_details": None, "model": body["model"],
+        return {"id": response_id, "object": "response", "created_at": int(time.time()), "status": status,
+                "error": None, "incomplete_details": incomplete, "model": body["model"],
                 "instructions": body.get("instructions"), "output": output, "parallel_tool_calls": True,
                 "previous_response_id": previous_id, "tools": body["tools"], "tool_choice": "auto",
                 "truncation": "auto", "temperature": 1.0, "top_p": 1.0, "metadata": {},

@@ -119,7 +119,24 @@ def check_request(body: Any) -> None:
     if mot is not None and (not isinstance(mot, int) or isinstance(mot, bool) or mot < 16):
         raise invalid("Invalid 'max_output_tokens': integer below minimum value 16.", "max_output_tokens",
                       "integer_below_min_value")
+    _check_reasoning(body.get("reasoning"))
     _check_input(body.get("input"))
+
+
+def _check_reasoning(reasoning: Any) -> None:
+    if reasoning is None:
+        return
+    if not isinstance(reasoning, dict):
+        raise invalid("Invalid type for 'reasoning': expected an object.", "reasoning", "invalid_type")
+    allowed = {"summary": ("auto", "concise", "detailed", None), "generate_summary": ("auto", "concise", "detailed",
+                                                                                     None),
+               "effort": ("minimal", "low", "medium", "high", None)}
+    for key, value in reasoning.items():
+        if key not in allowed:
+            raise invalid(f"Unknown parameter: 'reasoning.{key}'.", f"reasoning.{key}", "unknown_parameter")
+        if value not in allowed[key]:
+            raise invalid(f"Invalid value: {value!r}. Supported values are: "
+                          f"{', '.join(repr(v) for v in allowed[key] if v)}.", f"reasoning.{key}", "invalid_value")
 
 
 def _check_tools(tools: Any) -> bool:
