@@ -23,6 +23,7 @@ import json
 
 from harness import guestcode
 from harness.checkers.context import EvalContext
+from harness.checkers.getter_params import A11yParams
 from harness.checkers.registry import getter
 from harness.errors import CheckerError
 from harness.sandbox.guest import GuestClient
@@ -70,7 +71,7 @@ def accessibility_tree_xml(guest: GuestClient, *, max_depth: int = MAX_DEPTH, ma
     return result.stdout
 
 
-@getter("accessibility_tree")
+@getter("accessibility_tree", params=A11yParams)
 def accessibility_tree(ctx: EvalContext, spec: Getter) -> str:
     """The at-spi tree as XML (see the module docstring); bounds from ``max_depth``/``max_nodes`` fields."""
     return accessibility_tree_xml(ctx.guest, max_depth=int(spec.field("max_depth", MAX_DEPTH)),

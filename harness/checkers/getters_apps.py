@@ -31,6 +31,14 @@ from PIL import Image
 
 from harness import guestcode
 from harness.checkers.context import EvalContext
+from harness.checkers.getter_params import (
+    DestParams,
+    GimpConfigParams,
+    NoFields,
+    TimeRangeParams,
+    VlcPlayingParams,
+    VscodeConfigParams,
+)
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
 from harness.sandbox.guest import UnscorableOutput
@@ -79,13 +87,13 @@ def copy_file(ctx: EvalContext, spec: Getter, path: str, cap: int = CONFIG_CAP) 
     return None if data is None else save(ctx, spec, data, PurePosixPath(path).name)
 
 
-@getter("vlc_config")
+@getter("vlc_config", params=DestParams)
 def vlc_config(ctx: EvalContext, spec: Getter) -> str | None:
     """A copy of VLC's settings file (``~/.config/vlc/vlcrc``, written when VLC's preferences are saved)."""
     return copy_file(ctx, spec, VLC_CONFIG)
 
 
-@getter("gimp_config_file")
+@getter("gimp_config_file", params=GimpConfigParams)
 def gimp_config_file(ctx: EvalContext, spec: Getter) -> str | None:
     """A copy of one of GIMP's settings files (``file_name``: ``gimprc``, ``sessionrc``...), written when GIMP quits."""
     name = spec.field("file_name")
@@ -94,7 +102,7 @@ def gimp_config_file(ctx: EvalContext, spec: Getter) -> str | None:
     return copy_file(ctx, spec, f"{GIMP_CONFIG_DIR}/{name}")
 
 
-@getter("vlc_playing_info")
+@getter("vlc_playing_info", params=VlcPlayingParams)
 def vlc_playing_info(ctx: EvalContext, spec: Getter) -> str | None:
     """A copy of VLC's ``status.xml`` from its web interface; None when VLC is not running (nothing answers)."""
     port = spec.field("port", VLC_HTTP_PORT)
@@ -144,7 +152,7 @@ def wallpaper_candidates(ctx: EvalContext) -> list[str]:
     return found
 
 
-@getter("vm_wallpaper")
+@getter("vm_wallpaper", params=DestParams)
 def vm_wallpaper(ctx: EvalContext, spec: Getter) -> str | None:
     """A copy of the desktop's wallpaper image; None when no wallpaper file is set (or it is gone)."""
     for path in wallpaper_candidates(ctx):
@@ -205,7 +213,7 @@ def default_apps(lists: list[str], caches: list[str], installed: set[str], mime_
     return chosen
 
 
-@getter("default_video_player")
+@getter("default_video_player", params=NoFields)
 def default_video_player(ctx: EvalContext, spec: Getter) -> str:
     """The desktop file most video types open with, as ``xdg-mime query default`` would say; ``"unknown"``."""
     texts = [read_guest_file(ctx, spec.type, path) for path in _LISTS]
@@ -287,7 +295,7 @@ KNOWN_COMMANDS = {"OpenProject": open_project}
 PALETTE_WAIT_S = 5.0
 
 
-@getter("vscode_config")
+@getter("vscode_config", params=VscodeConfigParams)
 def vscode_config(ctx: EvalContext, spec: Getter) -> str | None:
     """The file an OSWorld VS Code extension command writes (``path``), copied as ``dest``.
 
@@ -321,7 +329,7 @@ def _is_terminal(wm_class: tuple[str, str]) -> bool:
     return "xterm" in names or "terminal" in names
 
 
-@getter("vm_terminal_output")
+@getter("vm_terminal_output", params=NoFields)
 def vm_terminal_output(ctx: EvalContext, spec: Getter) -> str | None:
     """The text the terminal window shows (the active one, else the topmost), read by OCR from the screen.
 
@@ -344,7 +352,7 @@ def vm_terminal_output(ctx: EvalContext, spec: Getter) -> str | None:
     return read_lines(image.crop(box))
 
 
-@getter("shortcuts_on_desktop")
+@getter("shortcuts_on_desktop", params=NoFields)
 def shortcuts_on_desktop(ctx: EvalContext, spec: Getter) -> dict[str, str]:
     """``{name: content}`` of every launcher (``*.desktop``) on the desktop folder."""
     listing = ctx.guest.run(["find", f"{HOME}/Desktop", "-maxdepth", "1", "-type", "f", "-name", "*.desktop",
@@ -357,7 +365,7 @@ def shortcuts_on_desktop(ctx: EvalContext, spec: Getter) -> dict[str, str]:
     return shortcuts
 
 
-@getter("time_diff_range")
+@getter("time_diff_range", params=TimeRangeParams)
 def time_diff_range(ctx: EvalContext, spec: Getter) -> Any:
     """The spec's ``diff_range_in_minutes`` (the metric compares a file's time with now within it)."""
     value = spec.require("diff_range_in_minutes")

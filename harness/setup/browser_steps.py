@@ -15,7 +15,9 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness import guestcode
 from harness.errors import GuestError, SetupError
@@ -28,6 +30,7 @@ from harness.sandbox.devtools import (
     same_page,
 )
 from harness.setup.steps import SetupContext, step
+from harness.tasks.params import GuestPath, PageUrl, StepParams
 
 BROWSER_COMMAND = "google-chrome"  # the office image's wrapper: DevTools on 1337, the profile OSWorld expects
 BROWSER_START_S = 30.0  # a first start builds the profile; about a second here, much more on a loaded machine
@@ -96,7 +99,11 @@ def start_browser_with(ctx: SetupContext, devtools: DevTools, urls: list[str], t
         raise SetupError(str(exc)) from None
 
 
-@step("chrome_open_tabs")
+class OpenTabsParams(StepParams):
+    urls_to_open: list[PageUrl]
+
+
+@step("chrome_open_tabs", params=OpenTabsParams)
 def chrome_open_tabs(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Open ``urls_to_open`` in new tabs of the running browser (the last one active), each waited for
     (bounded) to finish loading; with no browser at all, start one on them."""
@@ -117,7 +124,11 @@ def chrome_open_tabs(ctx: SetupContext, params: dict[str, Any]) -> None:
         raise SetupError(str(exc)) from None
 
 
-@step("chrome_close_tabs")
+class CloseTabsParams(StepParams):
+    urls_to_close: list[Annotated[str, Field(min_length=1)]]  # matched loosely (scheme and www. do not matter)
+
+
+@step("chrome_close_tabs", params=CloseTabsParams)
 def chrome_close_tabs(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Close every tab showing one of ``urls_to_close`` (``www.``, scheme and a final ``/`` do not matter).
 
@@ -175,7 +186,19 @@ def _read_optional(ctx: SetupContext, path: str) -> bytes | None:
         raise
 
 
-@step("update_browse_history")
+class Visit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: PageUrl
+    title: str = ""
+    visit_time_from_now_in_seconds: float = 0.0
+
+
+class HistoryParams(StepParams):
+    history: list[Visit]
+
+
+@step("update_browse_history", params=HistoryParams)
 def update_browse_history(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Add visits (``history: [{url, title, visit_time_from_now_in_seconds}]``) to the profile's History.
 
@@ -217,7 +240,11 @@ def update_browse_history(ctx: SetupContext, params: dict[str, Any]) -> None:
 # --------------------------------------------------------------------- wallpaper
 
 
-@step("change_wallpaper")
+class WallpaperParams(StepParams):
+    path: GuestPath
+
+
+@step("change_wallpaper", params=WallpaperParams)
 def change_wallpaper(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Show the image at ``path`` (in the desktop) as the desktop background, scaled to cover the screen."""
     path = str(params["path"])
