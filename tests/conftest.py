@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,20 +43,48 @@ def osworld_image() -> str:
 TEST_RUN_PREFIX = "pytest-"
 
 
-def test_containers() -> set[str]:
-    """Containers of runs whose id starts with ``pytest-`` (tests name their runs so)."""
+def _descends_from_us(pid: int) -> bool:
+    """Whether process ``pid`` is alive and this process is among its ancestors (a ``deskbench`` child a test ran)."""
+    while pid > 1:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])  # the parent's pid follows the state field
+        if pid == os.getpid():
+            return True
+    return False
+
+
+def test_containers(basetemp: Path) -> set[str]:
+    """Containers of runs whose id starts with ``pytest-`` (tests name their runs so) that this session made.
+
+    Made by this session: its own process, a child it started, or a run folder in its temporary folder (which
+    outlives a child the test killed). Other test sessions on the same engine (a soak, a colleague's run) make
+    ``pytest-`` containers too; they are theirs to account for.
+    """
+    from harness.sandbox.container import FOLDER_LABEL
     from harness.sandbox.engine import list_containers
+    from harness.sandbox.ownership import PID_LABEL
+
+    def ours(labels: dict[str, str]) -> bool:
+        pid = int(labels.get(PID_LABEL, "0") or 0)
+        folder = labels.get(FOLDER_LABEL, "")
+        return (pid == os.getpid() or _descends_from_us(pid) or folder.startswith(str(basetemp))
+                or PID_LABEL not in labels)
 
     found = list_containers({"label": ["deskbench.run"]})
-    return {str(c.name) for c in found if str(c.labels.get("deskbench.run", "")).startswith(TEST_RUN_PREFIX)}
+    return {str(c.name) for c in found if str(c.labels.get("deskbench.run", "")).startswith(TEST_RUN_PREFIX)
+            and ours(dict(c.labels))}
 
 
 @pytest.fixture
-def no_leftovers() -> Iterator[None]:
-    """Fail the test if it leaves a container of a ``pytest-`` run behind."""
-    before = test_containers()
+def no_leftovers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fail the test if it leaves a container of a ``pytest-`` run of this session behind."""
+    basetemp = tmp_path_factory.getbasetemp().resolve()
+    before = test_containers(basetemp)
     yield
-    after = test_containers() - before
+    after = test_containers(basetemp) - before
     assert not after, f"containers left behind: {sorted(after)}"
 
 
