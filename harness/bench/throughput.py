@@ -92,16 +92,19 @@ def measure_throughput(tasks: Sequence[Task], levels: Sequence[int], root: Path 
                        executor: str = "local", address: str | None = None) -> list[Throughput]:
     """The suite at each parallelism, fresh run folders each time (nothing is resumed), on ``executor``.
 
-    With the Ray executor the cluster is joined (or started) before the clock
-    starts: connecting is a one-off per run, not a cost per episode.
+    With the Ray executor the cluster is joined (or started), and its slot
+    workers started, before the clock starts: those are one-offs per driver,
+    not costs per episode.
     """
     out = []
     if executor == "ray":
-        from harness.runner.executors.ray_driver import connect
+        from harness.runner.executors.ray_driver import connect, warm_up
 
         connect(address)
     with tempfile.TemporaryDirectory(prefix="deskbench-bench-", dir=root) as tmp:
         for level in levels:
+            if executor == "ray":
+                warm_up(level)  # Ray's start-up (workers importing deskbench) is once per driver, not per episode
             folder = RunFolder(Path(tmp) / f"bench-throughput-{executor}-p{level}")
             started = time.monotonic()
             execute_run(tasks, RunConfig(agent="oracle", parallel=level, screenshots=False), folder,
@@ -225,7 +228,7 @@ def measure_driver_ceiling(episodes: int = 200, steps: int = 15, shot_bytes: int
     from harness.store.records import EpisodeResult
 
     connect(address)
-    make = ray.remote(fake_attempt).options(num_cpus=0, max_retries=0)
+    make = ray.remote(fake_attempt).options(num_cpus=1, max_retries=0)  # one worker per core makes them
     with tempfile.TemporaryDirectory(prefix="deskbench-bench-", dir=root) as tmp:
         folder = RunFolder(Path(tmp) / "bench-driver")
         folder.create()

@@ -115,6 +115,25 @@ def collect_cluster_garbage(address: str | None, run_id: str | None, force: bool
     return on_every_node(collect_on_node, run_id, force)
 
 
+def _import_episode_code(seconds: float) -> None:
+    import time
+
+    import harness.runner.executors.ray_node  # noqa: F401 - the import is the point: the worker is warm after it
+
+    time.sleep(seconds)
+
+
+def warm_up(slots: int, seconds: float = 1.0) -> None:
+    """Start ``slots`` slot workers and have them import the episode code (a one-off per driver, as at a run's start).
+
+    Benchmarks call it so that Ray's per-run start-up is not counted as a cost per episode.
+    """
+    import ray
+
+    remote = ray.remote(_import_episode_code).options(num_cpus=0, resources={SLOTS: 1}, max_retries=0)
+    ray.get([remote.remote(seconds) for _ in range(slots)])
+
+
 def folder_key(folder: Path) -> str:
     """Names the driver's host and run folder on the nodes (their scratch folders and container labels)."""
     return hashlib.sha256(f"{socket.gethostname()}:{folder.resolve()}".encode()).hexdigest()[:16]
