@@ -4,6 +4,7 @@ retries on 429/5xx, and every bad option or request refused with one clear messa
 
 from __future__ import annotations
 
+import base64
 import io
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from harness.agents.claude.api import ModelRequestRejected
 from harness.agents.registry import agent_spec, make_agent
 from harness.agents.vlm import VlmAgent
 from harness.errors import ConfigError, InfraError
-from harness.mockapi import Faults, MockCall, load_scripts
+from harness.mockapi import Faults, MockCall, Script, load_scripts
 from harness.mockapi.chat_server import ChatMockServer
 from harness.sandbox.guest import Screenshot
 from harness.tools.result import ToolResult
@@ -253,3 +254,33 @@ def test_the_stand_in_runs_from_the_command_line_and_prints_its_base_url_first()
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
         "chat_server: error: /nonexistent/suite: no such task file or folder"]
+
+
+CLICKS = Script("Click the two buttons.", [
+    [{"type": "tool_use", "name": "computer", "input": {"action": "left_click", "coordinate": [1279, 0]}}],
+    [{"type": "tool_use", "name": "computer", "input": {"action": "double_click", "coordinate": [333, 777]}}],
+], name="clicks", screen=(1280, 800))
+
+
+@pytest.mark.parametrize(("fmt", "options", "absolute"), [
+    ("pyautogui", {}, False), ("pyautogui", {"image_size": "1024x640"}, False), ("uitars", {}, False),
+    ("uitars", {"coordinates": "absolute"}, True), ("uitars", {"coordinates": "absolute", "image_size": "1000x625"}, True),
+])
+def test_clicks_land_within_a_pixel_whatever_space_the_model_writes_in(fmt: str, options: dict[str, str],
+                                                                      absolute: bool) -> None:
+    with ChatMockServer([CLICKS], reply_format=fmt, absolute=absolute) as server:
+        agent = make(server, format=fmt, **options)
+        agent.start(EpisodeInfo("clicks", "d", CLICKS.match, 5, (1280, 800)))
+        shots = []
+        turns = []
+        for step in range(3):
+            turns.append(agent.act(Observation(step, png(), [ToolResult()])))
+            shots.append(agent.history[-1].image_url)
+    assert turns[-1].control == "DONE"
+    got = [(a.action, a.coordinate) for t in turns for a in t.actions]
+    assert [g[0] for g in got] == ["left_click", "double_click"]
+    for (_, point), want in zip(got, [(1279, 0), (333, 777)], strict=True):
+        assert point is not None and abs(point[0] - want[0]) <= 1 and abs(point[1] - want[1]) <= 1, (point, want)
+    if absolute:  # sent at sides the server keeps (multiples of 28), and the prompt says pixels
+        width, height = Image.open(io.BytesIO(base64.b64decode(shots[0].split(",", 1)[1]))).size
+        assert width % 28 == 0 and height % 28 == 0 and f"pixels of the screenshot, {width}x{height}" in agent.system

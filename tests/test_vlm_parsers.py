@@ -166,16 +166,19 @@ def near(got: ComputerAction, want: ComputerAction) -> bool:
 
 
 @settings(max_examples=120, deadline=None)
-@given(st.data(), st.sampled_from(["pyautogui", "uitars"]))
+@given(st.data(), st.sampled_from(["pyautogui", "uitars", "uitars-absolute"]))
 def test_the_local_servers_replay_parses_back_to_the_reference_actions(data: st.DataObject, fmt: str) -> None:
     """The mock writes what a model would; the agent's parser must read back the solution it came from."""
     screen = data.draw(SCREENS)
-    actions = data.draw(st.lists(gui_actions(screen, fmt == "uitars"), min_size=1, max_size=4))
+    actions = data.draw(st.lists(gui_actions(screen, fmt != "pyautogui"), min_size=1, max_size=4))
     # a drag in pyautogui is moveTo + dragTo from the pointer: compare it as the two actions it becomes
     script = GuiScript("t", tuple((a,) for a in actions), False, screen)
-    replies = reply_turns(script, fmt, screen)  # type: ignore[arg-type]
-    if fmt == "uitars":
-        space = ModelSpace(Scaling(screen, (1000, 1000)), inclusive=True)
+    absolute = fmt == "uitars-absolute"
+    image = (round(screen[0] / 28) * 28, round(screen[1] / 28) * 28) if absolute else screen
+    replies = reply_turns(script, "pyautogui" if fmt == "pyautogui" else "uitars", image, absolute)
+    if fmt != "pyautogui":
+        space = ModelSpace(Scaling(screen, image), False) if absolute else ModelSpace(Scaling(screen, (1000, 1000)),
+                                                                                     inclusive=True)
         parsed = [parse_uitars(r, space, scroll_amount=5) for r in replies]
     else:
         parsed = [parse_pyautogui(r, identity(screen)) for r in replies]

@@ -104,13 +104,14 @@ def _shell(action: BashAction | EditorAction) -> str | None:
 
 # -- replies
 
-def reply_turns(script: GuiScript, fmt: ReplyFormat, image: tuple[int, int]) -> list[str]:
-    """Every reply of the replay in order, the final DONE/FAIL included; ``image`` is the size the model sees."""
+def reply_turns(script: GuiScript, fmt: ReplyFormat, image: tuple[int, int], absolute: bool = False) -> list[str]:
+    """Every reply of the replay in order, the final DONE/FAIL included; ``image`` is the size the model sees
+    (UI-TARS writes its points on the 0-1000 grid, or in that image's pixels when ``absolute``)."""
     if fmt == "pyautogui":
         turns = [_pyautogui_step(step, _Mapper(script.screen, image)) for step in script.steps]
         return [f"Step {i + 1} of the reference solution.\n```python\n{code}\n```" for i, code in enumerate(turns)] + [
             "```FAIL```" if script.infeasible else "```DONE```"]
-    mapper = _Mapper(script.screen, UITARS_GRID)
+    mapper = _Mapper(script.screen, image if absolute else UITARS_GRID)
     actions = [line for step in script.steps for action in step for line in _uitars_lines(action, mapper)]
     final = "call_user()" if script.infeasible else "finished()"
     return [f"Thought: Step {i + 1} of the reference solution.\nAction: {a}" for i, a in enumerate(actions)] + [

@@ -45,13 +45,15 @@ class ChatMockServer(MockServer):
 
     def __init__(self, scripts: Sequence[Script] = (), faults: Faults | None = None, *,
                  reply_format: ReplyFormat = "pyautogui", models: Sequence[str] = DEFAULT_MODELS,
-                 api_key: str | None = None, max_model_len: int = DEFAULT_CONTEXT, host: str = "127.0.0.1",
+                 api_key: str | None = None, max_model_len: int = DEFAULT_CONTEXT, absolute: bool = False,
+                 host: str = "127.0.0.1",
                  port: int = 0) -> None:
         super().__init__(scripts, faults, host, port)
         self.reply_format: ReplyFormat = reply_format
         self.models = tuple(models)
         self.api_key = api_key
         self.max_model_len = max_model_len
+        self.absolute = absolute  # UI-TARS-1.5's points in the screenshot's pixels, not on the 0-1000 grid
         self._gui: dict[str, GuiScript | str] = {}  # script name -> its GUI steps, or why it cannot be replayed
 
     @property
@@ -120,7 +122,7 @@ class ChatMockServer(MockServer):
             raise ChatError(400, "no screenshot in the request: a vision model replays a script only with the "
                                  "screen to act on", param="messages")
         try:
-            turns = reply_turns(gui, self.reply_format, image)
+            turns = reply_turns(gui, self.reply_format, image, self.absolute)
         except UnsupportedScript as exc:
             return final_reply(self.reply_format, f"The reference solution cannot be replayed here: {exc}"), "stop"
         return turns[min(call.turn, len(turns) - 1)], "stop"
@@ -152,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--script", type=Path, action="append", default=[], help="task file/folder or scripts JSON")
     p.add_argument("--format", choices=("pyautogui", "uitars"), default="pyautogui")
     p.add_argument("--model", action="append", default=[], help=f"served model name (default {DEFAULT_MODELS})")
+    p.add_argument("--absolute", action="store_true", help="UI-TARS points in screenshot pixels (UI-TARS-1.5)")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--fail-first", type=int, default=0, help="fail the first N calls")
     p.add_argument("--fail-status", type=int, default=429)
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chat_server: error: {exc}", file=sys.stderr)
         return 1
     server = ChatMockServer(scripts, Faults(args.fail_first, status=args.fail_status), reply_format=args.format,
-                            models=args.model or DEFAULT_MODELS, port=args.port)
+                            models=args.model or DEFAULT_MODELS, absolute=args.absolute, port=args.port)
     print(server.base_url, flush=True)
     print(f"chat_server: {len(scripts)} script(s), {args.format} replies; run\n  deskbench run --agent vlm "
           f"--agent-option model={server.models[0]} --agent-option base_url={server.base_url} --agent-option "

@@ -34,9 +34,15 @@ from harness.sandbox.guest import Screenshot
 from harness.tools.result import ToolResult
 
 UITARS_GRID = (1000, 1000)
+PATCH = 28  # pixels per image token side in Qwen2.5-VL-family models (UI-TARS-1.5's absolute points)
 NO_KEY = "EMPTY"  # what vLLM's own examples send to a server started without --api-key
 LIST_TIMEOUT = 5.0  # seconds to wait for the server's model list when the agent is made
 _CHECKED: set[tuple[str, str]] = set()  # (base URL, model) already checked against the server's list
+
+
+def patch_aligned(size: tuple[int, int], factor: int = PATCH) -> tuple[int, int]:
+    """``size`` with each side rounded to a multiple of ``factor`` (at least one), as Qwen2.5-VL servers resize."""
+    return max(factor, round(size[0] / factor) * factor), max(factor, round(size[1] / factor) * factor)
 
 
 @dataclass(frozen=True)
@@ -110,20 +116,30 @@ class VlmAgent(Agent):
         return self.options.model
 
     def _space(self, screen: tuple[int, int]) -> ModelSpace:
-        if self.options.format == "uitars":
+        if self._relative:
             return ModelSpace(Scaling(screen, UITARS_GRID), inclusive=True)
-        return ModelSpace(Scaling(screen, self.options.image_size or screen))
+        return ModelSpace(Scaling(screen, self._image_for(screen)))
+
+    @property
+    def _relative(self) -> bool:
+        return self.options.format == "uitars" and self.options.coordinates == "relative"
+
+    def _image_for(self, screen: tuple[int, int]) -> tuple[int, int]:
+        size = self.options.image_size or screen
+        if self.options.format == "uitars":  # absolute points: sides the server's resize leaves as they are
+            return patch_aligned(size)
+        return size
 
     @property
     def image_size(self) -> tuple[int, int]:
-        """The size screenshots are sent at (for UI-TARS the grid is separate: the image keeps this size)."""
-        return self.options.image_size or self.space.scaling.screen
+        """The size screenshots are sent at (on the 0-1000 grid the points do not depend on it)."""
+        return self._image_for(self.space.scaling.screen)
 
     # -- the Agent interface
     def start(self, episode: EpisodeInfo) -> None:
         self.space = self._space(episode.screen)
         self.system = system_prompt(self.options.format, self.image_size, self.options.wait_seconds,
-                                    self.options.system_suffix)
+                                    self.options.system_suffix, relative=self._relative)
         self.history, self.calls = [], []
         self._instruction = episode.instruction
         self._refusal, self._last = None, Parsed()

@@ -8,7 +8,7 @@ rather than looked up: an open-weights model has no list price.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -43,6 +43,9 @@ class VlmOptions(BaseModel):
     history: int = Field(default=3, ge=0)
     #: the size screenshots are sent at ("1280x800"); default the screen's own size
     image_size: tuple[int, int] | None = None
+    #: UI-TARS's points: "relative" on a 0-1000 grid (UI-TARS 1.0), or "absolute" pixels of a screenshot sent at
+    #: sides that are multiples of 28, as Qwen2.5-VL-based UI-TARS-1.5 writes them
+    coordinates: Literal["relative", "absolute"] = "relative"
     #: seconds UI-TARS's wait() waits
     wait_seconds: float = Field(default=5.0, ge=0, le=100)
     #: wheel clicks of one UI-TARS scroll()

@@ -58,19 +58,23 @@ finished()  # the task is complete
 call_user()  # the task cannot be done without the user
 
 ## Note
-- Coordinates are on a 0-1000 grid over the screenshot: (0,0) top left, (1000,1000) bottom right.
+- {coordinates}
 - Write a short plan in Thought, then exactly one action."""
 
 FIRST_TURN = "Task: {instruction}\n\nThis is the screen now. What is the next step?"
 NEXT_TURN = "This is the screen after your last step. What is the next step?"
 
 
-def system_prompt(fmt: PromptFormat, image: tuple[int, int], wait_seconds: float, suffix: str = "") -> str:
-    """The system message for ``fmt``; ``image`` is the screenshot size the model sees."""
+def system_prompt(fmt: PromptFormat, image: tuple[int, int], wait_seconds: float, suffix: str = "",
+                  relative: bool = True) -> str:
+    """The system message for ``fmt``; ``image`` is the screenshot size the model sees; ``relative``: UI-TARS's
+    points on the 0-1000 grid rather than in the screenshot's pixels."""
     if fmt == "pyautogui":
         text = PYAUTOGUI_SYSTEM.format(width=image[0], height=image[1])
     else:
-        text = UITARS_SYSTEM.format(wait=wait_seconds)
+        grid = ("Coordinates are on a 0-1000 grid over the screenshot: (0,0) top left, (1000,1000) bottom right."
+                if relative else f"Coordinates are pixels of the screenshot, {image[0]}x{image[1]}: (0,0) top left.")
+        text = UITARS_SYSTEM.format(wait=wait_seconds, coordinates=grid)
     return f"{text}\n{suffix}".rstrip() if suffix else text
 
 
