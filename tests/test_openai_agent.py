@@ -287,6 +287,8 @@ def test_registry_builds_the_agent_and_bad_options_are_one_line(monkeypatch: pyt
         make_agent("openai")
     with pytest.raises(ConfigError, match="no price for model 'gpt-9-cua'"):
         make_agent("openai", {"model": "gpt-9-cua", "api_key": "k"})
+    with pytest.raises(ConfigError, match="tools must include computer"):
+        make_agent("openai", {"tools": "bash", "api_key": "k"})
     with pytest.raises(ConfigError, match="openai agent options: environment"):
         make_agent("openai", {"environment": "amiga", "api_key": "k"})
     agent = make_agent("openai", {"api_key": "k", "tools": "computer,bash"})

@@ -74,9 +74,10 @@ class OpenAIOptions(BaseModel):
 
     @field_validator("tools")
     @classmethod
-    def _some_tool(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("tools must name at least one of computer, bash, editor")
+    def _computer_tool(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """The computer-use model answers nothing without its computer tool (the API refuses the request)."""
+        if "computer" not in value:
+            raise ValueError("tools must include computer (and may add bash, editor)")
         return value
 
     @classmethod
