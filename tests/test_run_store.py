@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, DeskbenchError
 from harness.runner.prefix import expand_prefix, prefix_ineligible
 from harness.runner.run import RunConfig, plan_jobs
 from harness.runner.summary import denominators, prefix_savings
@@ -152,3 +156,53 @@ def test_expand_prefix_uses_checkpoints_and_the_final_state_after_an_early_stop(
     frame = pd.json_normalize([r.model_dump(mode="json") for r in out])
     savings = prefix_savings(frame)
     assert (savings.episodes, savings.turns, savings.tokens) == (2, 12, 1200)
+
+
+# ---- one path from options to a run: the command and run_suite ---------------------------------------------------
+
+
+def cli_run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", "run", *args], capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+@pytest.mark.parametrize(("cli", "python", "message"), [
+    (["--sweep", "diagonal"], {"sweep": "diagonal"}, "--sweep must be independent or prefix, got 'diagonal'"),
+    (["--agent", "no-such-agent"], {"agent": "no-such-agent"}, "no-such-agent"),
+])
+def test_the_command_and_run_suite_refuse_a_bad_option_with_the_same_line(
+        cli: list[str], python: dict[str, Any], message: str, tmp_path: Path) -> None:
+    from harness.runner import run_suite
+
+    suite = str(SMOKE / "text_editor" / "change-port.json")
+    done = cli_run("--suite", suite, "--run-dir", str(tmp_path / "cli"), *cli)
+    assert done.returncode == 1 and message in done.stderr
+    with pytest.raises(DeskbenchError) as caught:
+        run_suite(suite, run_dir=tmp_path / "py", **python)
+    assert done.stderr.splitlines() == [f"deskbench: error: {caught.value}"], "the same one line from both"
+    assert not (tmp_path / "cli").exists() and not (tmp_path / "py").exists()
+
+
+@pytest.mark.docker
+def test_the_command_and_run_suite_make_the_same_run_in_the_same_results_folder(
+        tmp_path: Path, desktop_image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Policy, allowed hosts, checker semantics, seed and budgets reach the manifest the same way from both."""
+    from harness.runner import run_suite
+
+    suite = str(SMOKE / "text_editor" / "change-port.json")
+    monkeypatch.setenv("DESKBENCH_RESULTS", str(tmp_path / "results"))
+    done = cli_run("--suite", suite, "--agent", "noop", "--budgets", "1", "--seed", "7", "--policy", "default",
+                   "--allow-host",
+                   "example.org", "--checkers", "strict", "--parallel", "1", "--quiet", env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    frame = run_suite(suite, agent="noop", budgets=(1,), seed=7, policy="default", allow_hosts=["example.org"],
+                      checkers="strict", parallel=1)
+    folders = sorted(p for p in (tmp_path / "results").iterdir())
+    assert len(folders) == 2 and Path(frame.attrs["run_dir"]) in folders, "both in the one default results folder"
+    manifests = [json.loads((f / "manifest.json").read_text()) for f in folders]
+    for m in manifests:
+        for run_specific in ("created_at", "files"):
+            m.pop(run_specific)
+    assert manifests[0] == manifests[1]
+    assert manifests[0]["identity"]["allow_hosts"] == ["example.org"] and manifests[0]["checkers"] == "strict"
+    assert list(load_results(folders[0])["status"]) == list(frame["status"]) == ["failure"]  # noop, scored

@@ -11,21 +11,19 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import ConfigError, DeskbenchError, TaskFileError
+from harness.errors import ConfigError, DeskbenchError
 from harness.tasks.suites import BUILT_IN_SUITE, CORE_SUITE
 
 if TYPE_CHECKING:
-    from harness.checkers.semantics import Semantics
     from harness.runner.policy import Confirmer, Rule
     from harness.runner.progress import RunProgress
     from harness.sandbox.gc import Collection
-    from harness.store.records import Sweep
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="deskbench: evaluate computer-use agents on OSWorld-style tasks in Docker desktops.")
@@ -39,16 +37,15 @@ out = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def default_suite() -> Path:
     return Path(os.environ.get("DESKBENCH_SUITE", BUILT_IN_SUITE))
 
 
 def default_results() -> Path:
-    return Path(os.environ.get("DESKBENCH_RESULTS", repo_root() / "results"))
+    """The results folder ``run`` and ``run_suite`` share (``harness.runner.api.default_results``)."""
+    from harness.runner.api import default_results as results
+
+    return results()
 
 
 def _budgets(text: str) -> list[int]:
@@ -106,35 +103,25 @@ def run(
                                                     "are recorded with status invalid (in no denominator)")] = False,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
-    from harness.agents.registry import agent_spec, parse_option
+    from harness.agents.registry import parse_option
+    from harness.runner.api import RunOptions, prepare_run
     from harness.runner.executor import make_executor
-    from harness.runner.run import RunConfig, RunPlan, check_run, default_run_dir, execute_run
-    from harness.store.run_folder import RunFolder
-    from harness.tasks.screen import parse_screen, suite_screen
-    from harness.tasks.validation import load_checked, refusal
+    from harness.runner.run import RunPlan, execute_run
+    from harness.tasks.screen import parse_screen
 
-    size = parse_screen(screen) if screen is not None else suite_screen(suite)
-    options = dict(parse_option(text) for text in agent_option or [])
-    if model is not None:
-        options["model"] = model
-    spec = agent_spec(agent, options)  # the options travel with the agent's spec to every episode
-    tasks, invalid = load_checked(suite)  # every task checked statically before any container or model call
-    if invalid and not skip_invalid:
-        raise TaskFileError(refusal(invalid))
-    config = RunConfig(agent=spec, budgets=_budgets(budgets), repeats=repeats, parallel=parallel, timeout=timeout,
-                       sweep=_sweep(sweep), retries=retries, model_calls=model_calls, seed=seed,
-                       screenshots=screenshots, policy=policy, confirm=_confirmer(confirm),
-                       allow_hosts=tuple(allow_host or ()), screen=size, network=network,
-                       checkers=_checkers(checkers))
-    if network:
-        from harness.tasks.fetch import MirrorMap
-
-        MirrorMap.from_env()  # a bad DESKBENCH_MIRRORS is one line now, not an error in every episode
-    folder = RunFolder(run_dir or default_run_dir(default_results(), f"{agent}-{model}" if model else agent))
-    runner = make_executor(executor, parallel, ray_address)
     if executor == "ray" and confirm == "ask":
         raise ConfigError("--confirm ask needs a terminal beside each episode: not with --executor ray")
-    check_run(tasks, config, folder)  # every refusal before the plan line and before the folder exists
+    # the same path as run_suite: options, suite and run checked (every refusal before the plan line and before
+    # the folder exists), config, folder
+    prepared = prepare_run(RunOptions(
+        suite=suite, agent=agent, model=model, agent_options=dict(parse_option(text) for text in agent_option or []),
+        budgets=_budgets(budgets), sweep=sweep, repeats=repeats, parallel=parallel, model_calls=model_calls,
+        retries=retries, timeout=timeout, seed=seed, run_dir=run_dir, screenshots=screenshots, policy=policy,
+        confirm=_confirmer(confirm), allow_hosts=tuple(allow_host or ()), network=network,
+        screen=parse_screen(screen) if screen is not None else None, checkers=checkers, skip_invalid=skip_invalid))
+    tasks, invalid, config, folder, spec = (prepared.tasks, prepared.invalid, prepared.config, prepared.folder,
+                                            prepared.config.agent)
+    runner = make_executor(executor, parallel, ray_address)
     total = len(tasks) * len(set(config.budgets)) * repeats
     out.print(f"deskbench: {len(tasks)} tasks from {suite}, agent {spec}, budgets {sorted(set(config.budgets))} "
               f"({config.sweep}), {total} episodes, {parallel} at once -> {folder.path}", highlight=False,
@@ -181,21 +168,6 @@ def _confirmer(mode: str) -> Confirmer | None:
             return Confirm.ask(f"[bold]policy rule {rule.name!r}[/]: allow {action!r}?", console=err, default=False)
 
     return ask
-
-
-def _checkers(text: str) -> Semantics:
-    from harness.checkers.semantics import parse_semantics
-
-    try:
-        return parse_semantics(text)
-    except ValueError as exc:
-        raise ConfigError(f"--checkers: {exc}") from None
-
-
-def _sweep(text: str) -> Sweep:
-    if text not in ("independent", "prefix"):
-        raise ConfigError(f"--sweep must be independent or prefix, got {text!r}")
-    return cast("Sweep", text)
 
 
 def _progress(total: int, quiet: bool) -> RunProgress:
