@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.errors import DeskbenchError
-from harness.sandbox.guest import Screenshot
+from harness.store.values import Screenshot
 
 
 class ToolError(DeskbenchError):
