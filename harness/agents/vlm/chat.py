@@ -25,18 +25,8 @@ from harness.agents.claude.api import (
     RetryPolicy,
     retry_after_seconds,
 )
+from harness.agents.openai.api import api_error_text  # OpenAI's error body, which vLLM's server also sends
 from harness.errors import InfraError
-
-
-def error_text(exc: openai.APIStatusError) -> str:
-    """``HTTP 404 NotFoundError: The model `x` does not exist.`` from the server's error body."""
-    body = exc.body
-    message = str(exc.message)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            message = str(inner["message"])
-    return f"HTTP {exc.status_code} {type(exc).__name__}: {message}"
 
 
 class ChatCaller:
@@ -62,8 +52,8 @@ class ChatCaller:
             except openai.APIStatusError as exc:
                 if exc.status_code not in RETRY_STATUSES:
                     raise ModelRequestRejected(f"the chat endpoint at {self.client.base_url} rejected the request: "
-                                               f"{error_text(exc)}") from None
-                status, error, wait = exc.status_code, error_text(exc), retry_after_seconds(exc.response.headers)
+                                               f"{api_error_text(exc)}") from None
+                status, error, wait = exc.status_code, api_error_text(exc), retry_after_seconds(exc.response.headers)
             except openai.APIConnectionError as exc:  # includes timeouts
                 error, wait = f"{type(exc).__name__}: {exc}", None
             else:
