@@ -339,3 +339,18 @@ def test_a_loaded_suite_with_an_unknown_name_is_refused_by_execute_run(tmp_path:
     with pytest.raises(TaskFileError, match=r"\$\.config\[\d+\]\.type: unknown setup step 'no_such_step'"):
         execute_run(tasks, RunConfig(agent="noop"), RunFolder(tmp_path / "run"))
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_of_invalid_tasks_only_needs_no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--skip-invalid with nothing valid left: the records are written without asking Docker anything."""
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")  # nothing answers there
+    broken = copy.deepcopy(BASE)
+    broken["config"][0]["type"] = "writ_file"
+    (tmp_path / "suite" / "files").mkdir(parents=True)
+    (tmp_path / "suite" / "files" / "broken.json").write_text(json.dumps(broken))
+    result = CliRunner().invoke(app, ["run", "--suite", str(tmp_path / "suite"), "--agent", "noop", "--quiet",
+                                      "--skip-invalid", "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    (record,) = [json.loads(line) for line in (tmp_path / "run" / "episodes.jsonl").read_text().splitlines()]
+    assert record["status"] == "invalid" and record["task_id"] == "sort-downloads"
+    assert record["error"].endswith("$.config[0].type: unknown setup step 'writ_file' (did you mean 'write_file'?)")

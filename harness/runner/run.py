@@ -353,6 +353,8 @@ def preflight(todo: Sequence[EpisodeSpec], config: RunConfig) -> None:
 
 def image_digests(tasks: Sequence[Task], default: str) -> dict[str, str]:
     """The engine's id of every image the tasks run in: a rebuilt image is a different experiment."""
+    if not tasks:  # a run of invalid tasks only (--skip-invalid) needs no engine
+        return {}
     client = docker_client()
     return {name: str(client.images.get(resolve_image(name)).id)
             for name in sorted({image_for_task(t, default) for t in tasks})}
