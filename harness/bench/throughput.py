@@ -58,6 +58,7 @@ class Throughput:
     errors: int  # episodes not scored (any error status), after retries
     executor: str = "local"
     episode_seconds: float = 0.0  # mean wall time of one episode (container start to removal), as it recorded
+    executor_seconds: float | None = None  # remote executors: median driver wall time per attempt beyond the episode's
 
     @property
     def per_minute(self) -> float:
@@ -106,14 +107,16 @@ def measure_throughput(tasks: Sequence[Task], levels: Sequence[int], root: Path 
             if executor == "ray":
                 warm_up(level)  # Ray's start-up (workers importing deskbench) is once per driver, not per episode
             folder = RunFolder(Path(tmp) / f"bench-throughput-{executor}-p{level}")
+            runner = make_executor(executor, level, address)
             started = time.monotonic()
-            execute_run(tasks, RunConfig(agent="oracle", parallel=level, screenshots=False), folder,
-                        executor=make_executor(executor, level, address))
+            execute_run(tasks, RunConfig(agent="oracle", parallel=level, screenshots=False), folder, executor=runner)
             seconds = time.monotonic() - started
             frame = load_results(folder.path)
             errors = int((~frame["status"].isin(["success", "failure"])).sum())
+            extra = getattr(runner, "overheads", None)
             out.append(Throughput(level, len(frame), seconds, errors, executor,
-                                  float(frame["timings.total"].mean())))
+                                  float(frame["timings.total"].mean()),
+                                  statistics.median(extra) if extra else None))
     return out
 
 
@@ -138,8 +141,10 @@ def render(throughput: Sequence[Throughput], overhead: Sequence[EpisodeOverhead]
         speed = t.per_minute / base if base else 0.0
         lines.append(f"{t.executor:>8} {t.parallel:>8} {t.episodes:>8} {t.seconds:>8.1f} {t.per_minute:>8.1f} "
                      f"{speed:>7.2f}x {t.errors:>6} {t.episode_seconds:>9.2f}")
-    lines += [executor_overhead(local, ray) for local in throughput for ray in throughput
-              if local.executor == "local" and ray.executor == "ray" and local.parallel == ray.parallel]
+    lines += [f"{t.executor} at parallel {t.parallel}: {t.executor_seconds:.2f} s per episode beyond the episode's "
+              f"own wall time (median; placing the task, shipping its result, unpacking it) = "
+              f"{100 * t.executor_seconds / t.episode_seconds:.1f}% of the episode's {t.episode_seconds:.2f} s"
+              for t in throughput if t.executor_seconds is not None and t.episode_seconds]
     if overhead:
         loop = statistics.median(o.loop_share for o in overhead)
         whole = statistics.median(o.episode_share for o in overhead)
@@ -149,20 +154,6 @@ def render(throughput: Sequence[Throughput], overhead: Sequence[EpisodeOverhead]
                      f"{100 * loop:.1f}% of the agent loop's wall time; {100 * whole:.1f}% of the whole "
                      "episode (container start, setup and scoring included)")
     return "\n".join(lines)
-
-
-def executor_overhead(local: Throughput, ray: Throughput) -> str:
-    """What the Ray executor adds per episode at the same parallelism, against the episode's own wall time.
-
-    Each of ``parallel`` slots runs ``episodes / parallel`` episodes one after
-    another, so the extra wall time per episode is the difference of the two
-    runs' times divided by that.
-    """
-    per_slot = ray.episodes / ray.parallel if ray.parallel else 0.0
-    extra = (ray.seconds - local.seconds) / per_slot if per_slot else 0.0
-    share = extra / local.episode_seconds if local.episode_seconds else 0.0
-    return (f"ray vs local at parallel {ray.parallel}: {extra:+.2f} s per episode = {100 * share:+.1f}% of an "
-            f"episode's {local.episode_seconds:.2f} s")
 
 
 @dataclass(frozen=True)

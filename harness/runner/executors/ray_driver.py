@@ -26,6 +26,7 @@ import shutil
 import socket
 import tarfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -116,8 +117,6 @@ def collect_cluster_garbage(address: str | None, run_id: str | None, force: bool
 
 
 def _import_episode_code(seconds: float) -> None:
-    import time
-
     import harness.runner.executors.ray_node  # noqa: F401 - the import is the point: the worker is warm after it
 
     time.sleep(seconds)
@@ -146,6 +145,8 @@ class RayExecutor:
         self.parallel, self.address = max(1, parallel), address
         self._lock = threading.Lock()
         self._prepared: tuple[Path, str, str, Any] | None = None  # folder, key, manifest JSON, CallSlots actor
+        #: per finished attempt, the driver's wall time beyond the episode's own (Ray's cost: placing, shipping)
+        self.overheads: list[float] = []
 
     def run(self, jobs: Sequence[J], work: Callable[[J], None], stop: threading.Event) -> None:
         connect(self.address)
@@ -163,6 +164,7 @@ class RayExecutor:
         token = f"{spec.trajectory_id}:{uuid.uuid4().hex}"
         work = Attempt(spec, agent, checkers, _portable(options), key, manifest, calls, token)
         remote = ray.remote(run_attempt).options(num_cpus=0, resources={SLOTS: 1}, max_retries=0)
+        started = time.monotonic()
         ref = remote.remote(work)
         try:
             outcome: NodeOutcome = _await(ref, stop)
@@ -179,7 +181,10 @@ class RayExecutor:
         for url, digests in outcome.noted.items():
             for digest in digests:
                 note_files(folder, {url: digest})
-        return EpisodeResult.model_validate_json(outcome.record)
+        record = EpisodeResult.model_validate_json(outcome.record)
+        if record.timings.total > 0:
+            self.overheads.append(time.monotonic() - started - record.timings.total)
+        return record
 
     def _lost(self, spec: EpisodeSpec, options: EpisodeOptions, agent: str, status: Any, error: str) -> EpisodeResult:
         made = make_agent(agent)
