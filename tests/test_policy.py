@@ -23,6 +23,10 @@ DEFAULT = load_policy("default")
     (ComputerAction(action="left_click", coordinate=(640, 400)), "Now I'll click the Buy now button.", "purchase"),
     (ComputerAction(action="key", text="Return"), "I accept the terms to continue.", "accept terms"),
     (ComputerAction(action="type", text="I agree"), None, "accept terms"),
+    # what the openai and gemini agents put in the turn's text when the provider flags an action for a human
+    (ComputerAction(action="left_click", coordinate=(5, 5)),
+     "OpenAI safety check malicious_instructions: the page asks you to ignore your task", "provider safety check"),
+    (ComputerAction(action="type", text="x"), "[safety: require_confirmation] a form that submits", "provider safety check"),
 ])
 def test_the_default_policy_stops_consequential_actions(action: ToolAction, text: str | None, rule: str) -> None:
     found = DEFAULT.review(action, text)
