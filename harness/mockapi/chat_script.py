@@ -26,7 +26,8 @@ ReplyFormat = Literal["pyautogui", "uitars"]
 DEFAULT_SCREEN = (1280, 800)
 UITARS_GRID = (1000, 1000)
 SKIPPED = frozenset({"screenshot", "cursor_position", "zoom"})
-OPEN_TERMINAL = (ComputerAction(action="key", text="ctrl+alt+t"), ComputerAction(action="wait", duration=1.5))
+#: the shortcut, then time for xterm to map and take focus on a loaded machine (a model would look; a replay waits)
+OPEN_TERMINAL = (ComputerAction(action="key", text="ctrl+alt+t"), ComputerAction(action="wait", duration=2.5))
 SETTLE = ComputerAction(action="wait", duration=0.5)
 #: X keysyms back to the names pyautogui and UI-TARS use
 PYAUTOGUI_NAMES = {"Return": "enter", "Escape": "esc", "BackSpace": "backspace", "Prior": "pageup",
