@@ -26,8 +26,9 @@ from harness.mockapi.chat_script import (
     gui_script,
     reply_turns,
 )
-from harness.mockapi.chat_validate import ChatError, check_auth, check_chat_request, last_image_size
+from harness.mockapi.chat_validate import chat_error, check_auth, check_chat_request, last_image_size
 from harness.mockapi.faults import Faults
+from harness.mockapi.openai_validate import as_openai
 from harness.mockapi.script import NO_SCRIPT_TEXT, Script, choose_script
 from harness.mockapi.server import MockCall, MockServer
 from harness.mockapi.tokens import text_tokens
@@ -72,17 +73,17 @@ class ChatMockServer(MockServer):
             if fault is not None:
                 if self.faults.retry_after is not None:
                     extra["retry-after"] = f"{self.faults.retry_after:g}"
-                raise ChatError(fault.status, fault.message, fault.kind)
+                raise as_openai(fault)
             if path == MODELS_PATH and not raw:
                 return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "deskbench-mock"}
                                                         for m in self.models]}, extra
             if path != CHAT_PATH:
-                raise ChatError(404, f"Not found: {path}", "NotFoundError")
+                raise chat_error(404, f"Not found: {path}", "NotFoundError")
             check_auth(headers, self.api_key)
             try:
                 body = json.loads(raw)
             except ValueError:
-                raise ChatError(400, "The request body is not valid JSON") from None
+                raise chat_error(400, "The request body is not valid JSON") from None
             call.model = body.get("model") if isinstance(body, dict) else None
             prompt = check_chat_request(body, self.models, self.max_model_len)
             return 200, self._answer_chat(body, prompt, call), extra
@@ -119,7 +120,7 @@ class ChatMockServer(MockServer):
             return final_reply(self.reply_format, gui), "stop"
         image = last_image_size(messages)
         if image is None:
-            raise ChatError(400, "no screenshot in the request: a vision model replays a script only with the "
+            raise chat_error(400, "no screenshot in the request: a vision model replays a script only with the "
                                  "screen to act on", param="messages")
         try:
             turns = reply_turns(gui, self.reply_format, image, self.absolute)

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from harness.mockapi.openai_validate import OpenAIError
 from harness.mockapi.tokens import image_size, text_tokens
-from harness.mockapi.validate import ApiError
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 #: request fields OpenAI documents (and vLLM accepts); anything else is refused as OpenAI does
@@ -37,49 +37,42 @@ def vision_tokens(width: int, height: int) -> int:
     return math.ceil(width / VISION_TOKEN_PX) * math.ceil(height / VISION_TOKEN_PX) + 2
 
 
-class ChatError(ApiError):
-    """An error answer in OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}`` (vLLM's too)."""
-
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", param: str | None = None,
-                 code: str | None = None) -> None:
-        super().__init__(status, kind, message)
-        self.param = param
-        self.code = code
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
+def chat_error(status: int, message: str, kind: str = "invalid_request_error", param: str | None = None,
+               code: str | None = None) -> OpenAIError:
+    """An error answer in OpenAI's shape (vLLM's server answers the same), message first."""
+    return OpenAIError(status, kind, message, param, code)
 
 
 def check_auth(headers: Mapping[str, str], api_key: str | None) -> None:
     """A bearer token is always sent by the SDK; a server started with a key checks it (vLLM's --api-key)."""
     auth = headers.get("authorization", "")
     if not auth.startswith("Bearer "):
-        raise ChatError(401, "Missing bearer authentication in header", code="invalid_api_key")
+        raise chat_error(401, "Missing bearer authentication in header", code="invalid_api_key")
     if api_key is not None and auth.removeprefix("Bearer ") != api_key:
-        raise ChatError(401, "Incorrect API key provided", code="invalid_api_key")
+        raise chat_error(401, "Incorrect API key provided", code="invalid_api_key")
 
 
 def check_chat_request(body: Any, models: Sequence[str], max_model_len: int) -> int:
     """Validate one request; returns its prompt tokens.  ApiError (400/404) says what and where."""
     if not isinstance(body, dict):
-        raise ChatError(400, "The request body must be a JSON object")
+        raise chat_error(400, "The request body must be a JSON object")
     unknown = sorted(set(body) - KNOWN_FIELDS)
     if unknown:
-        raise ChatError(400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
+        raise chat_error(400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise ChatError(400, "you must provide a model parameter", param="model")
+        raise chat_error(400, "you must provide a model parameter", param="model")
     if model not in models:
-        raise ChatError(404, f"The model `{model}` does not exist.", kind="NotFoundError", param="model",
+        raise chat_error(404, f"The model `{model}` does not exist.", kind="NotFoundError", param="model",
                          code="model_not_found")
     _check_sampling(body)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise ChatError(400, "messages must be a non-empty array", param="messages")
+        raise chat_error(400, "messages must be a non-empty array", param="messages")
     prompt = sum(_message_tokens(m, i) for i, m in enumerate(messages))
     wanted = body.get("max_completion_tokens", body.get("max_tokens")) or 0
     if prompt + int(wanted) > max_model_len:
-        raise ChatError(400, f"This model's maximum context length is {max_model_len} tokens. However, you "
+        raise chat_error(400, f"This model's maximum context length is {max_model_len} tokens. However, you "
                               f"requested {prompt + int(wanted)} tokens ({prompt} in the messages, {wanted} in the "
                               "completion). Please reduce the length of the messages or completion.",
                          param="messages")
@@ -90,68 +83,68 @@ def _check_sampling(body: dict[str, Any]) -> None:
     for name in ("max_tokens", "max_completion_tokens"):
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ChatError(400, f"{name} must be a positive integer, got {value!r}", param=name)
+            raise chat_error(400, f"{name} must be a positive integer, got {value!r}", param=name)
     ranges = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "frequency_penalty": (-2.0, 2.0),
               "presence_penalty": (-2.0, 2.0)}
     for name, (low, high) in ranges.items():
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
                                   or not low <= value <= high):
-            raise ChatError(400, f"{name} must be a number from {low:g} to {high:g}, got {value!r}", param=name)
+            raise chat_error(400, f"{name} must be a number from {low:g} to {high:g}, got {value!r}", param=name)
     if body.get("n", 1) != 1:
-        raise ChatError(400, "this server answers one choice per request (n=1)", param="n")
+        raise chat_error(400, "this server answers one choice per request (n=1)", param="n")
     if body.get("stream"):
-        raise ChatError(400, "the deskbench mock does not stream: send stream=false", param="stream")
+        raise chat_error(400, "the deskbench mock does not stream: send stream=false", param="stream")
 
 
 def _message_tokens(message: Any, index: int) -> int:
     where = f"messages[{index}]"
     if not isinstance(message, dict):
-        raise ChatError(400, f"{where} must be an object", param=where)
+        raise chat_error(400, f"{where} must be an object", param=where)
     role = message.get("role")
     if role not in ROLES:
-        raise ChatError(400, f"{where}.role must be one of {', '.join(sorted(ROLES))}, got {role!r}",
+        raise chat_error(400, f"{where}.role must be one of {', '.join(sorted(ROLES))}, got {role!r}",
                          param=f"{where}.role")
     extra = sorted(set(message) - {"role", "content", "name", "tool_calls", "tool_call_id"})
     if extra:
-        raise ChatError(400, f"{where}: unknown field {extra[0]!r}", param=f"{where}.{extra[0]}")
+        raise chat_error(400, f"{where}: unknown field {extra[0]!r}", param=f"{where}.{extra[0]}")
     content = message.get("content")
     if content is None and role == "assistant" and message.get("tool_calls"):
         return MESSAGE_FRAMING
     if isinstance(content, str):
         return MESSAGE_FRAMING + text_tokens(content)
     if not isinstance(content, list) or not content:
-        raise ChatError(400, f"{where}.content must be a string or a non-empty array of parts",
+        raise chat_error(400, f"{where}.content must be a string or a non-empty array of parts",
                          param=f"{where}.content")
     return MESSAGE_FRAMING + sum(_part_tokens(p, f"{where}.content[{i}]", str(role)) for i, p in enumerate(content))
 
 
 def _part_tokens(part: Any, where: str, role: str) -> int:
     if not isinstance(part, dict):
-        raise ChatError(400, f"{where} must be an object", param=where)
+        raise chat_error(400, f"{where} must be an object", param=where)
     kind = part.get("type")
     if kind == "text":
         if not isinstance(part.get("text"), str) or set(part) != {"type", "text"}:
-            raise ChatError(400, f"{where}: a text part is {{'type': 'text', 'text': str}}", param=where)
+            raise chat_error(400, f"{where}: a text part is {{'type': 'text', 'text': str}}", param=where)
         return text_tokens(part["text"])
     if kind != "image_url":
-        raise ChatError(400, f"{where}.type must be 'text' or 'image_url', got {kind!r}", param=f"{where}.type")
+        raise chat_error(400, f"{where}.type must be 'text' or 'image_url', got {kind!r}", param=f"{where}.type")
     if role != "user":
-        raise ChatError(400, f"{where}: image parts are only allowed in user messages, not {role}", param=where)
+        raise chat_error(400, f"{where}: image parts are only allowed in user messages, not {role}", param=where)
     image = part.get("image_url")
     if set(part) != {"type", "image_url"} or not isinstance(image, dict) or not isinstance(image.get("url"), str):
-        raise ChatError(400, f"{where}: an image part is {{'type': 'image_url', 'image_url': {{'url': ...}}}}",
+        raise chat_error(400, f"{where}: an image part is {{'type': 'image_url', 'image_url': {{'url': ...}}}}",
                          param=where)
     if image.get("detail", "auto") not in ("auto", "low", "high") or set(image) - {"url", "detail"}:
-        raise ChatError(400, f"{where}.image_url: detail must be auto, low or high", param=where)
+        raise chat_error(400, f"{where}.image_url: detail must be auto, low or high", param=where)
     found = _DATA_URL.match(image["url"])
     if found is None:
-        raise ChatError(400, f"{where}.image_url.url must be a base64 data URL (data:image/png;base64,...): this "
+        raise chat_error(400, f"{where}.image_url.url must be a base64 data URL (data:image/png;base64,...): this "
                               "server has no network to fetch images from", param=where)
     try:
         width, height = image_size(found.group(2))
     except ValueError as exc:
-        raise ChatError(400, f"{where}.image_url: the image is {exc}", param=where) from None
+        raise chat_error(400, f"{where}.image_url: the image is {exc}", param=where) from None
     return vision_tokens(width, height)
 
 
