@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -284,3 +285,14 @@ def test_clicks_land_within_a_pixel_whatever_space_the_model_writes_in(fmt: str,
     if absolute:  # sent at sides the server keeps (multiples of 28), and the prompt says pixels
         width, height = Image.open(io.BytesIO(base64.b64decode(shots[0].split(",", 1)[1]))).size
         assert width % 28 == 0 and height % 28 == 0 and f"pixels of the screenshot, {width}x{height}" in agent.system
+
+
+def test_the_cli_refuses_a_vlm_run_without_its_options_in_one_line_before_any_folder(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("VLM_BASE_URL", "VLM_API_KEY")}
+    run = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--suite", str(SMOKE), "--agent", "vlm",
+                          "--model", "my-vlm", "--agent-option", "price=0/0", "--run-dir", str(tmp_path / "run")],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 1 and not (tmp_path / "run").exists()
+    assert run.stderr.strip().splitlines() == [
+        "deskbench: error: the vlm agent needs its server's address: --agent-option base_url=http://HOST:PORT/v1 "
+        "or $VLM_BASE_URL"]
