@@ -126,7 +126,7 @@ class VlmAgent(Agent):
 
     def _image_for(self, screen: tuple[int, int]) -> tuple[int, int]:
         size = self.options.image_size or screen
-        if self.options.format == "uitars":  # absolute points: sides the server's resize leaves as they are
+        if self.options.format == "uitars":  # sides Qwen2.5-VL servers keep as sent (what absolute points need)
             return patch_aligned(size)
         return size
 
