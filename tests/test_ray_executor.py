@@ -96,7 +96,7 @@ def test_a_cluster_run_writes_the_folder_a_local_run_writes(cluster: Any, tmp_pa
 
 def test_a_node_killed_mid_run_loses_and_duplicates_nothing(cluster: Any, tmp_path: Path) -> None:
     run_dir = tmp_path / "pytest-ray-node-lost"
-    proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "4")
+    proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "3")
     wait_for(lambda: len(containers_of(run_dir)) == 2, 120, "an episode on each node")
     worker = next(n for n in cluster.list_all_nodes() if not n.head)
     cluster.remove_node(worker, allow_graceful=False)  # the node's raylet and its workers, killed
@@ -107,7 +107,7 @@ def test_a_node_killed_mid_run_loses_and_duplicates_nothing(cluster: Any, tmp_pa
     lost = [r for r in rows if r["status"] == "infra_error"]
     assert len(lost) == 1 and lost[0]["will_retry"] and "Ray node" in lost[0]["error"], rows
     final = load_results(run_dir)
-    assert sorted(final["episode_id"]) == sorted(f"terminal.{t.id}.b4.r0" for t in load_tasks(SUITE))
+    assert sorted(final["episode_id"]) == sorted(f"terminal.{t.id}.b3.r0" for t in load_tasks(SUITE))
     assert set(final["status"]) == {"failure"}  # the mover never finishes a task: every episode scored
     assert (run_dir / "episodes" / f"{lost[0]['episode_id']}.a1" / "steps.jsonl").is_file()
     assert not containers_of(run_dir)
@@ -132,3 +132,16 @@ def test_ctrl_c_leaves_no_container_and_a_driver_killed_with_sigkill_resumes(clu
     assert after[:len(before)] == before
     assert Counter(r["episode_id"] for r in after) == Counter(f"terminal.{t.id}.b2.r0" for t in load_tasks(SUITE))
     assert not containers_of(run_dir)  # what the killed driver's episodes left, removed by the resumed run
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--executor", "threads"], "--executor must be one of local, ray, got 'threads'"),
+    (["--ray-address", "10.0.0.1:6379"], "--ray-address 10.0.0.1:6379 needs --executor ray"),
+    (["--executor", "ray", "--confirm", "ask"], "--confirm ask needs a terminal beside each episode"),
+])
+def test_a_bad_executor_option_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--suite", str(SUITE), "--run-dir",
+                           str(tmp_path / "pytest-ray-refused"), *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "pytest-ray-refused").exists()
