@@ -145,3 +145,36 @@ def test_a_bad_executor_option_is_one_line(tmp_path: Path, args: list[str], mess
     assert done.returncode == 1 and message in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "pytest-ray-refused").exists()
+
+
+def test_gc_cleans_every_node_of_the_cluster(cluster: Any, desktop_image: str) -> None:
+    import docker
+
+    run_id = f"pytest-ray-gc-{os.getpid()}"
+    left = docker.from_env().containers.run(desktop_image, ["sleep", "120"], detach=True,
+                                            labels={"deskbench": "", "deskbench.run": run_id})  # no owner: garbage
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "gc", "--run", run_id, "--ray-address",
+                           cluster.address], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("node ") == 2, done.stdout  # each node ran gc; the first to get there removed it
+    assert str(left.name) in done.stdout
+    assert not list_containers({"label": [f"deskbench.run={run_id}"]})
+
+
+def test_a_node_whose_image_differs_from_the_manifest_refuses_the_episode(desktop_image: str) -> None:
+    from harness.runner.episode import EpisodeOptions, EpisodeSpec
+    from harness.runner.executors.ray_node import image_refusal
+    from harness.store.manifest import RunManifest
+
+    spec = EpisodeSpec(load_tasks(SUITE)[0], budget=2)
+    manifest = RunManifest(deskbench_version="test", identity={"images": {"desktop": "sha256:" + "0" * 64}})
+    refusal = image_refusal(spec, EpisodeOptions(run_id="pytest-ray-image"), manifest.model_dump_json())
+    assert refusal is not None and "the run's manifest says sha256:0000" in refusal, refusal
+    manifest.identity["images"]["desktop"] = list_images_id(desktop_image)
+    assert image_refusal(spec, EpisodeOptions(run_id="pytest-ray-image"), manifest.model_dump_json()) is None
+
+
+def list_images_id(tag: str) -> str:
+    from harness.sandbox.engine import docker_client
+
+    return str(docker_client().images.get(tag).id)

@@ -52,8 +52,9 @@ def make_executor(name: str, parallel: int, address: str | None = None) -> Execu
             raise ConfigError(f"--ray-address {address} needs --executor ray")
         return LocalExecutor(parallel)
     if name == "ray":
-        from harness.runner.executors.ray_driver import RayExecutor
+        from harness.runner.executors.ray_driver import RayExecutor, connect
 
+        connect(address)  # a cluster that cannot be reached, or offers no slots, is refused before the run starts
         return RayExecutor(parallel, address)
     raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
 

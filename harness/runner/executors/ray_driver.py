@@ -149,6 +149,8 @@ class RayExecutor:
         self.overheads: list[float] = []
 
     def run(self, jobs: Sequence[J], work: Callable[[J], None], stop: threading.Event) -> None:
+        if not jobs:
+            return
         connect(self.address)
         try:
             LocalExecutor(self.parallel).run(jobs, work, stop)
