@@ -19,7 +19,7 @@ from harness.store.manifest import RunManifest
 from harness.store.records import EpisodeResult
 from tests.differential.allowlist import explanation
 from tests.differential.runner import Outcome, run_case
-from tests.differential.sweep import summary, sweep
+from tests.differential.sweep import summary, sweep  # imports every generator module
 from tests.differential.uses import OSWORLD, load_uses
 
 # Every metric family with a generator; compare_table by its first 12 tasks (the slow part: workbooks and LibreOffice).
@@ -101,6 +101,17 @@ def test_semantics_names_and_defaults_for_old_files() -> None:
                   "status": "success"}
     assert EpisodeResult.model_validate(old_record).checkers == "osworld"
     assert RunManifest.model_validate({"deskbench_version": "0", "identity": {}}).checkers == "osworld"
+
+
+def test_every_metric_the_tasks_use_has_a_case_generator() -> None:
+    """A metric test_all.json uses without a generator would show 0 cases in the table: coverage must not shrink."""
+    from tests.differential import gen_files
+    from tests.differential.cases import GENERATORS
+
+    uses = load_uses()
+    gen_files.register(uses)  # the generic document and image generators, as the sweep adds them
+    missing = sorted(set(uses) - set(GENERATORS))
+    assert not missing, f"metrics without differential cases: {missing}"
 
 
 def test_the_index_is_there() -> None:

@@ -23,7 +23,7 @@ INDEX = GOLD / "osworld" / "offline.json"
 SOLUTIONS = GOLD / "solutions"
 # One or two per domain and per kind of proof: browser prefs edited with the browser closed, the active tab
 # over DevTools, LibreOffice's user registry, an accessibility-tree check, a rename in a root-made folder,
-# GNOME's dconf settings, VS Code's settings and keybindings, and an infeasible task (the answer is FAIL).
+# GNOME's dconf settings, VS Code's settings and keybindings, VLC's vlcrc, and an infeasible task (the answer is FAIL).
 SUBSET = (
     "chrome/030eeff7-b492-4218-b312-701ec99ee0cc",
     "chrome/12086550-11c0-466b-b367-1d9e75b3910e",
@@ -35,6 +35,7 @@ SUBSET = (
     "vs_code/930fdb3b-11a8-46fe-9bac-577332e2640e",
     "vs_code/982d12a5-beab-424f-8d38-d2a48429e511",
     "gimp/fbb548ca-c2a6-4601-9204-e39a2efc507b",
+    "vlc/a5bbbcd5-b398-4c91-83d4-55e1e31bbb81",  # vlcrc edited with VLC stopped; postconfig kills and restarts VLC
 )
 
 
