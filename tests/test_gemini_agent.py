@@ -15,9 +15,9 @@ from google.genai import types
 
 from harness.agents.base import EpisodeInfo, Observation
 from harness.agents.claude.agent import ModelStopped
-from harness.agents.claude.api import ModelRequestRejected
 from harness.agents.gemini import GeminiAgent
 from harness.agents.registry import make_agent
+from harness.agents.retry import ModelRequestRejected
 from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, Script, load_scripts
 from harness.mockapi.gemini_script import convert

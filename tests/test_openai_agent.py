@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from harness.actions.vocabulary import ComputerAction, EditorAction
 from harness.agents.base import EpisodeInfo, Observation, Turn
 from harness.agents.claude.agent import ModelStopped
-from harness.agents.claude.api import ModelRequestRejected
 from harness.agents.openai import OpenAIAgent, choose_display
 from harness.agents.openai.translate import CallInputError, computer_actions, function_action
 from harness.agents.pricing import rates_for
 from harness.agents.registry import agent_spec, make_agent
+from harness.agents.retry import ModelRequestRejected
 from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, Script
 from harness.mockapi.openai_responses import MALICIOUS, ResponsesMockServer

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image
 
 from harness.agents.base import EpisodeInfo, Observation, Turn
-from harness.agents.claude.api import ModelRequestRejected
 from harness.agents.registry import agent_spec, make_agent
+from harness.agents.retry import ModelRequestRejected
 from harness.agents.vlm import VlmAgent
 from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, MockCall, Script, load_scripts

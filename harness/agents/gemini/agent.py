@@ -25,7 +25,6 @@ from google.genai import types
 from harness.actions.vocabulary import ToolAction
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn, Usage
 from harness.agents.claude.agent import ModelStopped
-from harness.agents.claude.api import CallOutcome, RetryPolicy
 from harness.agents.claude.prompt import is_infeasible
 from harness.agents.gemini.api import GenerateCaller
 from harness.agents.gemini.grid import Grid
@@ -33,6 +32,7 @@ from harness.agents.gemini.options import GeminiOptions
 from harness.agents.gemini.prompt import custom_names, declarations, system_instruction
 from harness.agents.gemini.translate import PlannedCall, plan_call
 from harness.agents.pricing import Rates, rates_for
+from harness.agents.retry import CallOutcome, RetryPolicy
 from harness.errors import ConfigError
 from harness.tools.result import ToolResult
 

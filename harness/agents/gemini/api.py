@@ -10,7 +10,6 @@ unknown model, 403 for a bad key) is the agent's, raised as
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,15 +18,15 @@ import httpx2
 from google import genai
 from google.genai import errors
 
-from harness.agents.claude.api import (
+from harness.agents.retry import (
     RETRY_STATUSES,
     CallOutcome,
-    FailedAttempt,
     ModelRequestRejected,
+    Retryable,
+    RetryingCaller,
     RetryPolicy,
     retry_after_seconds,
 )
-from harness.errors import InfraError
 
 _TRANSPORT = (httpx2.TransportError,)
 
@@ -37,45 +36,31 @@ def api_error_text(exc: errors.APIError) -> str:
     return f"HTTP {exc.code} {exc.status or 'ERROR'}: {exc.message}"
 
 
-class GenerateCaller:
+class GenerateCaller(RetryingCaller):
     """``client.models.generate_content`` with deskbench's retry policy; keeps a running retry count."""
+
+    errors = (errors.APIError, *_TRANSPORT)
 
     def __init__(self, client: genai.Client, policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
                  seed: int | None = None) -> None:
+        super().__init__(policy, sleep=sleep, seed=seed)
         self.client = client
-        self.policy = policy
-        self.sleep = sleep
-        self.rng = random.Random(seed)
-        self.total_retries = 0
 
     def generate(self, **request: Any) -> CallOutcome:
         """One call (``model``, ``contents``, ``config``), retried by the policy."""
-        started = time.monotonic()
-        failed: list[FailedAttempt] = []
-        for attempt in range(self.policy.max_retries + 1):
-            t = time.monotonic()
-            status: int | None = None
-            wait: float | None = None
-            try:
-                response = self.client.models.generate_content(**request)
-            except errors.APIError as exc:
-                if exc.code not in RETRY_STATUSES:
-                    raise ModelRequestRejected(f"the Gemini API rejected the request: {api_error_text(exc)}"
-                                               ) from None
-                status, error = exc.code, api_error_text(exc)
-                wait = retry_after_seconds(exc.response.headers) if exc.response is not None else None
-            except _TRANSPORT as exc:  # connection errors and timeouts
-                error = f"{type(exc).__name__}: {exc}"
-            else:
-                return CallOutcome(response, time.monotonic() - t, time.monotonic() - started, attempt,
-                                   [f.error for f in failed], getattr(response, "response_id", None), failed)
-            seconds = time.monotonic() - t
-            if attempt == self.policy.max_retries:
-                failed.append(FailedAttempt(status, error, seconds, 0.0))
-                break
-            delay = self.policy.delay(attempt, wait, self.rng)
-            failed.append(FailedAttempt(status, error, seconds, delay))
-            self.total_retries += 1
-            self.sleep(delay)
-        raise InfraError(f"Gemini API still failing after {self.policy.max_retries} retries ({len(failed)} "
-                         f"attempts); last error: {failed[-1].error}")
+        return self.with_retries(lambda: self._attempt(request))
+
+    def _attempt(self, request: dict[str, Any]) -> tuple[Any, str | None]:
+        response = self.client.models.generate_content(**request)
+        return response, getattr(response, "response_id", None)
+
+    def failure(self, exc: Exception) -> Retryable:
+        if isinstance(exc, errors.APIError):
+            if exc.code not in RETRY_STATUSES:
+                raise ModelRequestRejected(f"the Gemini API rejected the request: {api_error_text(exc)}") from None
+            wait = retry_after_seconds(exc.response.headers) if exc.response is not None else None
+            return Retryable(exc.code, api_error_text(exc), wait)
+        return Retryable(None, f"{type(exc).__name__}: {exc}")  # connection errors and timeouts
+
+    def service(self) -> str:
+        return "Gemini API"

@@ -25,7 +25,6 @@ from harness.actions.vocabulary import ToolAction
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn, Usage
 from harness.agents.claude.agent import ModelStopped
 from harness.agents.claude.agent import _add as add_usage
-from harness.agents.claude.api import CallOutcome, RetryPolicy
 from harness.agents.claude.prompt import is_infeasible, system_prompt
 from harness.agents.claude.scaling import Scaling
 from harness.agents.openai.api import ResponsesCaller
@@ -41,6 +40,7 @@ from harness.agents.openai.translate import (
     screenshot_output,
 )
 from harness.agents.pricing import Rates, rates_for
+from harness.agents.retry import CallOutcome, RetryPolicy
 from harness.errors import ConfigError
 from harness.sandbox.guest import Screenshot
 from harness.tools.result import ToolResult

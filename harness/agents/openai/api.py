@@ -9,22 +9,21 @@ request the API refuses (400 and other 4xx) is the agent's bug, raised as
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
 import openai
 
-from harness.agents.claude.api import (
+from harness.agents.retry import (
     RETRY_STATUSES,
     CallOutcome,
-    FailedAttempt,
     ModelRequestRejected,
+    Retryable,
+    RetryingCaller,
     RetryPolicy,
     retry_after_seconds,
 )
-from harness.errors import InfraError
 
 
 def api_error_text(exc: openai.APIStatusError) -> str:
@@ -40,43 +39,34 @@ def api_error_text(exc: openai.APIStatusError) -> str:
     return f"HTTP {exc.status_code} {kind}{where}: {message}"
 
 
-class ResponsesCaller:
+def sort_openai_error(exc: Exception, rejected_by: str) -> Retryable:
+    """An OpenAI SDK error as the retry loop needs it (the Responses and chat callers share the SDK)."""
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code not in RETRY_STATUSES:
+            raise ModelRequestRejected(f"{rejected_by} rejected the request: {api_error_text(exc)}") from None
+        return Retryable(exc.status_code, api_error_text(exc), retry_after_seconds(exc.response.headers))
+    return Retryable(None, f"{type(exc).__name__}: {exc}")  # connection errors, timeouts included
+
+
+class ResponsesCaller(RetryingCaller):
     """``client.responses.create`` with retries; keeps a running retry count."""
+
+    errors = (openai.APIStatusError, openai.APIConnectionError)
 
     def __init__(self, client: openai.OpenAI, policy: RetryPolicy, *,
                  sleep: Callable[[float], None] = time.sleep, seed: int | None = None) -> None:
+        super().__init__(policy, sleep=sleep, seed=seed)
         self.client = client
-        self.policy = policy
-        self.sleep = sleep
-        self.rng = random.Random(seed)
-        self.total_retries = 0
 
     def create(self, **request: Any) -> CallOutcome:
-        started = time.monotonic()
-        failed: list[FailedAttempt] = []
-        for attempt in range(self.policy.max_retries + 1):
-            t = time.monotonic()
-            status: int | None = None
-            try:
-                raw = self.client.responses.with_raw_response.create(**request)
-                response = raw.parse()
-            except openai.APIStatusError as exc:
-                if exc.status_code not in RETRY_STATUSES:
-                    raise ModelRequestRejected(f"the Responses API rejected the request: {api_error_text(exc)}"
-                                               ) from None
-                status, error, wait = exc.status_code, api_error_text(exc), retry_after_seconds(exc.response.headers)
-            except openai.APIConnectionError as exc:  # includes timeouts
-                error, wait = f"{type(exc).__name__}: {exc}", None
-            else:
-                return CallOutcome(response, time.monotonic() - t, time.monotonic() - started, attempt,
-                                   [f.error for f in failed], raw.headers.get("x-request-id"), failed)
-            seconds = time.monotonic() - t
-            last = attempt == self.policy.max_retries
-            delay = 0.0 if last else self.policy.delay(attempt, wait, self.rng)
-            failed.append(FailedAttempt(status, error, seconds, delay))
-            if last:
-                break
-            self.total_retries += 1
-            self.sleep(delay)
-        raise InfraError(f"Responses API at {self.client.base_url} still failing after {self.policy.max_retries} "
-                         f"retries ({len(failed)} attempts); last error: {failed[-1].error}")
+        return self.with_retries(lambda: self._attempt(request))
+
+    def _attempt(self, request: dict[str, Any]) -> tuple[Any, str | None]:
+        raw = self.client.responses.with_raw_response.create(**request)
+        return raw.parse(), raw.headers.get("x-request-id")
+
+    def failure(self, exc: Exception) -> Retryable:
+        return sort_openai_error(exc, "the Responses API")
+
+    def service(self) -> str:
+        return f"Responses API at {self.client.base_url}"

@@ -20,9 +20,9 @@ from typing import Any
 import openai
 
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn, Usage
-from harness.agents.claude.api import CallOutcome, RetryPolicy
 from harness.agents.claude.scaling import Scaling, resize_screenshot
 from harness.agents.pricing import Rates, rates_for
+from harness.agents.retry import CallOutcome, RetryPolicy
 from harness.agents.vlm.chat import ChatCaller
 from harness.agents.vlm.options import API_KEY_ENV, BASE_URL_ENV, VlmOptions
 from harness.agents.vlm.parsed import ModelSpace, Parsed

@@ -10,63 +10,36 @@ own message.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
 import openai
 
-from harness.agents.claude.api import (
-    RETRY_STATUSES,
-    CallOutcome,
-    FailedAttempt,
-    ModelRequestRejected,
-    RetryPolicy,
-    retry_after_seconds,
-)
-from harness.agents.openai.api import api_error_text  # OpenAI's error body, which vLLM's server also sends
-from harness.errors import InfraError
+from harness.agents.openai.api import sort_openai_error  # OpenAI's error body, which vLLM's server also sends
+from harness.agents.retry import CallOutcome, Retryable, RetryingCaller, RetryPolicy
 
 
-class ChatCaller:
+class ChatCaller(RetryingCaller):
     """``client.chat.completions.create`` retried by the policy; keeps a running retry count."""
+
+    errors = (openai.APIStatusError, openai.APIConnectionError)
 
     def __init__(self, client: openai.OpenAI, policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
                  seed: int | None = None) -> None:
+        super().__init__(policy, sleep=sleep, seed=seed)
         self.client = client
-        self.policy = policy
-        self.sleep = sleep
-        self.rng = random.Random(seed)
-        self.total_retries = 0
 
     def create(self, **request: Any) -> CallOutcome:
-        started = time.monotonic()
-        failed: list[FailedAttempt] = []
-        for attempt in range(self.policy.max_retries + 1):
-            t = time.monotonic()
-            status: int | None = None
-            try:
-                raw = self.client.chat.completions.with_raw_response.create(**request)
-                response = raw.parse()
-            except openai.APIStatusError as exc:
-                if exc.status_code not in RETRY_STATUSES:
-                    raise ModelRequestRejected(f"the chat endpoint at {self.client.base_url} rejected the request: "
-                                               f"{api_error_text(exc)}") from None
-                status, error, wait = exc.status_code, api_error_text(exc), retry_after_seconds(exc.response.headers)
-            except openai.APIConnectionError as exc:  # includes timeouts
-                error, wait = f"{type(exc).__name__}: {exc}", None
-            else:
-                request_id = raw.headers.get("x-request-id") or getattr(response, "id", None)
-                return CallOutcome(response, time.monotonic() - t, time.monotonic() - started, attempt,
-                                   [f.error for f in failed], request_id, failed)
-            seconds = time.monotonic() - t
-            if attempt == self.policy.max_retries:
-                failed.append(FailedAttempt(status, error, seconds, 0.0))
-                break
-            delay = self.policy.delay(attempt, wait, self.rng)
-            failed.append(FailedAttempt(status, error, seconds, delay))
-            self.total_retries += 1
-            self.sleep(delay)
-        raise InfraError(f"chat endpoint at {self.client.base_url} still failing after {self.policy.max_retries} "
-                         f"retries ({len(failed)} attempts); last error: {failed[-1].error}")
+        return self.with_retries(lambda: self._attempt(request))
+
+    def _attempt(self, request: dict[str, Any]) -> tuple[Any, str | None]:
+        raw = self.client.chat.completions.with_raw_response.create(**request)
+        response = raw.parse()
+        return response, raw.headers.get("x-request-id") or getattr(response, "id", None)
+
+    def failure(self, exc: Exception) -> Retryable:
+        return sort_openai_error(exc, f"the chat endpoint at {self.client.base_url}")
+
+    def service(self) -> str:
+        return f"chat endpoint at {self.client.base_url}"
