@@ -219,3 +219,20 @@ def test_export_writes_one_row_per_model_call_of_a_real_run(report_runs: dict[st
     bad = subprocess.run([sys.executable, "-m", "harness.cli", "export", str(run), "--to", "parquet", "--rows",
                           "turns", "--out", str(target)], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "--rows must be episodes, steps or calls, got 'turns'" in bad.stderr
+
+
+def test_the_viewer_shows_a_damaged_trajectory_on_its_page_and_refuses_a_newer_one(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    RunFolder(run).create()
+    RunFolder(run).append(episode())
+    folder = episode_folder(run, "d.t.b3.r0")
+    TrajectoryWriter(folder).step(full_step(), shot())
+    good = (folder / "steps.jsonl").read_text()
+    (folder / "steps.jsonl").write_text(good + "{not json\n" + good)
+    build_site([run], tmp_path / "site")
+    page = html.unescape(next((tmp_path / "site" / "runs").rglob("d.t.b3.r0.html")).read_text())
+    assert "the trajectory cannot be read: " in page and "steps.jsonl:2: not a JSON line" in page
+    newer = json.dumps({**full_step().model_dump(mode="json"), "version": STEP_VERSION + 1})
+    (folder / "steps.jsonl").write_text(good + newer + "\n")
+    with pytest.raises(NewerRecordError, match=r"steps\.jsonl:2: step record has version"):
+        build_site([run], tmp_path / "site2")

@@ -19,7 +19,7 @@ from harness.errors import ConfigError
 from harness.store.records import EpisodeResult
 from harness.store.run_folder import EPISODES, RunFolder, latest_attempts
 from harness.store.steps import ModelCall, StepRecord
-from harness.store.trajectory import episode_folder, read_steps, trajectory_name
+from harness.store.trajectory import TrajectoryError, episode_folder, read_steps, trajectory_name
 from harness.store.trajectory import safe_name as safe_name
 
 
@@ -62,6 +62,7 @@ class Episode:
     steps: list[Step]
     scored_screen: Shot | None
     checker: dict[str, Any]
+    unreadable: str | None = None  # why steps.jsonl could not be read (its page says so; the site is still built)
 
     @property
     def slug(self) -> str:
@@ -139,7 +140,17 @@ def _episode(path: Path, slug: str, record: EpisodeResult, earlier: list[Episode
     folder = episode_folder(path, trajectory_id(record))
     if not folder.is_dir():
         return Episode(slug, record, earlier, None, [], None, record.checker)
-    steps = [_kept(folder, _step(n, raw)) for n, raw in enumerate(read_steps(folder))]
+    try:
+        records = read_steps(folder)
+    except TrajectoryError as exc:  # one damaged file is shown on its own page, not a reason to show no run
+        episode = _with_steps(slug, record, earlier, folder, [])
+        episode.unreadable = str(exc)
+        return episode
+    return _with_steps(slug, record, earlier, folder, [_kept(folder, _step(n, raw)) for n, raw in enumerate(records)])
+
+
+def _with_steps(slug: str, record: EpisodeResult, earlier: list[EpisodeResult], folder: Path,
+                steps: list[Step]) -> Episode:
     if record.derived_from is None:
         final = _final_image(folder)
         shot = Shot(final, "the screen that was scored") if final else None

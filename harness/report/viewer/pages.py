@@ -190,8 +190,10 @@ def _timeline(episode: Episode, root: str) -> Html:
                   el("p", {"class": "empty"}, "no trajectory was recorded for this episode"))
     steps = [_step(step, f"{root}{episode.shots}/") for step in episode.steps]
     count = len(episode.steps)
+    damaged = el("pre", {"class": "error"}, f"the trajectory cannot be read: {episode.unreadable}") \
+        if episode.unreadable else None
     return el("section", {"class": "timeline"}, el("h2", {}, f"timeline ({count} turn{'' if count == 1 else 's'})"),
-              *(steps or [el("p", {"class": "empty"}, "no turns")]))
+              damaged, *(steps or [el("p", {"class": "empty"}, "no turns")]))
 
 
 def _step(step: Step, shots: str) -> Html:
