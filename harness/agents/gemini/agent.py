@@ -32,7 +32,7 @@ from harness.agents.gemini.options import GeminiOptions
 from harness.agents.gemini.prompt import custom_names, declarations, system_instruction
 from harness.agents.gemini.translate import PlannedCall, plan_call
 from harness.agents.pricing import Rates, rates_for
-from harness.agents.retry import CallOutcome, RetryPolicy
+from harness.agents.retry import CallOutcome
 from harness.errors import ConfigError
 from harness.tools.result import ToolResult
 
@@ -55,7 +55,7 @@ class GeminiAgent(Agent):
         self.options = GeminiOptions.parse(options)
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()
-        policy = RetryPolicy(self.options.max_retries, self.options.retry_base_delay, self.options.retry_max_delay)
+        policy = self.options.retry_policy()
         self.caller = GenerateCaller(self.client, policy, sleep=sleep or time.sleep)
         self.custom = custom_names(self.options.tools)
         #: one dict per model call of the current episode: tokens, cost, latency, retries (for trajectories)

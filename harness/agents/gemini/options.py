@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from harness.agents.gemini.translate import BROWSER_ONLY
-from harness.errors import ConfigError
+from harness.agents.options import AgentOptions, none_words, split_commas
 
 DEFAULT_MODEL = "gemini-2.5-computer-use-preview-10-2025"
 ToolKind = Literal["computer", "bash", "editor"]
@@ -22,43 +21,27 @@ Environment = Literal["desktop", "browser"]
 SafetyConfirmation = Literal["deny", "policy", "allow"]
 
 
-class GeminiOptions(BaseModel):
-    """Options of the ``gemini`` agent (strings from the command line are converted)."""
+class GeminiOptions(AgentOptions):
+    """Options of the ``gemini`` agent (strings from the command line are converted); ``base_url`` None uses
+    GOOGLE_GEMINI_BASE_URL or the SDK's default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    agent: ClassVar[str] = "gemini"
+    price_example: ClassVar[str] = "0.5/3"
 
     model: str = DEFAULT_MODEL
     #: the computer-use environment declared to the model (ENVIRONMENT_DESKTOP or ENVIRONMENT_BROWSER)
     environment: Environment = "desktop"
     #: deskbench's bash and text editor are offered as custom functions beside the predefined UI actions
-    tools: tuple[ToolKind, ...] = ("computer", "bash", "editor")
+    tools: Annotated[tuple[ToolKind, ...], BeforeValidator(split_commas)] = ("computer", "bash", "editor")
     #: predefined functions the model is told not to use (the browser-only ones by default)
-    exclude: tuple[str, ...] = BROWSER_ONLY
+    exclude: Annotated[tuple[str, ...], BeforeValidator(split_commas)] = BROWSER_ONLY
     safety_confirmation: SafetyConfirmation = "deny"
     max_output_tokens: int = Field(default=4096, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
-    system_suffix: str = ""
     #: screenshots kept in the history (older function responses lose theirs); None keeps all
-    keep_screenshots: int | None = Field(default=3, ge=1)
-    max_retries: int = Field(default=6, ge=0)
-    retry_base_delay: float = Field(default=1.0, ge=0)
-    retry_max_delay: float = Field(default=60.0, ge=0)
-    request_timeout: float = Field(default=300.0, gt=0)
-    #: the API's address; None uses GOOGLE_GEMINI_BASE_URL or the SDK's default
-    base_url: str | None = None
+    keep_screenshots: Annotated[int | None, BeforeValidator(none_words)] = Field(default=3, ge=1)
     #: the API version in the path (None: the SDK's default)
     api_version: str | None = None
-    #: an extra price table (JSON) extending the built-in one
-    pricing: str | None = None
-    #: USD per million input and output tokens, for a model no price table knows ("0.5/3" on the command line)
-    price: tuple[float, float] | None = None
-
-    @field_validator("tools", "exclude", mode="before")
-    @classmethod
-    def _split_commas(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(v.strip() for v in value.split(",") if v.strip())
-        return value
 
     @field_validator("tools")
     @classmethod
@@ -66,28 +49,3 @@ class GeminiOptions(BaseModel):
         if "computer" not in value:
             raise ValueError("tools must include computer (the computer-use tool is what makes this agent)")
         return value
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _split_price(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            parts = [v.strip() for v in value.replace(",", "/").split("/")]
-            if len(parts) != 2:
-                raise ValueError("give the price as INPUT/OUTPUT in USD per million tokens, e.g. 0.5/3")
-            return tuple(parts)
-        return value
-
-    @field_validator("keep_screenshots", mode="before")
-    @classmethod
-    def _none_words(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "off") else value
-
-    @classmethod
-    def parse(cls, values: Mapping[str, Any]) -> GeminiOptions:
-        """Validate options; a ConfigError lists what was wrong and the known option names."""
-        try:
-            return cls.model_validate(dict(values))
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
-                                 for e in exc.errors(include_url=False))
-            raise ConfigError(f"gemini agent options: {problems} (known: {', '.join(cls.model_fields)})") from None

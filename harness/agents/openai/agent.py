@@ -40,7 +40,7 @@ from harness.agents.openai.translate import (
     screenshot_output,
 )
 from harness.agents.pricing import Rates, rates_for
-from harness.agents.retry import CallOutcome, RetryPolicy
+from harness.agents.retry import CallOutcome
 from harness.errors import ConfigError
 from harness.sandbox.guest import Screenshot
 from harness.tools.result import ToolResult
@@ -76,7 +76,7 @@ class OpenAIAgent(Agent):
         self.options = OpenAIOptions.parse(options)
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()
-        policy = RetryPolicy(self.options.max_retries, self.options.retry_base_delay, self.options.retry_max_delay)
+        policy = self.options.retry_policy()
         self.caller = ResponsesCaller(self.client, policy, sleep=sleep or time.sleep)
         self.calls: list[dict[str, Any]] = []
         self.scaling: Scaling = choose_display((1280, 800))

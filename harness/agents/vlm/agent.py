@@ -22,7 +22,7 @@ import openai
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn, Usage
 from harness.agents.claude.scaling import Scaling, resize_screenshot
 from harness.agents.pricing import Rates, rates_for
-from harness.agents.retry import CallOutcome, RetryPolicy
+from harness.agents.retry import CallOutcome
 from harness.agents.vlm.chat import ChatCaller
 from harness.agents.vlm.options import API_KEY_ENV, BASE_URL_ENV, VlmOptions
 from harness.agents.vlm.parsed import ModelSpace, Parsed
@@ -69,7 +69,7 @@ class VlmAgent(Agent):
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()
         self._check_served()
-        policy = RetryPolicy(self.options.max_retries, self.options.retry_base_delay, self.options.retry_max_delay)
+        policy = self.options.retry_policy()
         self.caller = ChatCaller(self.client, policy, sleep=sleep or time.sleep)
         self.calls: list[dict[str, Any]] = []
         self.history: list[_Exchange] = []

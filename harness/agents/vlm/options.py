@@ -7,35 +7,32 @@ rather than looked up: an open-weights model has no list price.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
+from harness.agents.options import AgentOptions
 from harness.agents.vlm.prompts import PromptFormat
-from harness.errors import ConfigError
 
 #: environment variables read for the endpoint and key when the options do not give them
 BASE_URL_ENV = "VLM_BASE_URL"
 API_KEY_ENV = "VLM_API_KEY"
 
 
-class VlmOptions(BaseModel):
-    """Options of the ``vlm`` agent (strings from the command line are converted)."""
+class VlmOptions(AgentOptions):
+    """Options of the ``vlm`` agent (strings from the command line are converted); ``base_url`` is the server's
+    OpenAI-compatible base URL (ending in /v1), default $VLM_BASE_URL; ``price`` is USD per million input and
+    output tokens ("0.2/0.6"), 0/0 for a model on your own hardware; ``pricing`` a price table (JSON, like
+    harness/agents/pricing.json) that knows the model, instead of price."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    agent: ClassVar[str] = "vlm"
+    price_example: ClassVar[str] = "0.2/0.6"
 
     #: the model name the server serves (vLLM's --served-model-name)
     model: str = Field(min_length=1)
-    #: the server's OpenAI-compatible base URL (ending in /v1); default $VLM_BASE_URL
-    base_url: str | None = None
     #: the server's key; default $VLM_API_KEY, else "EMPTY" (vLLM without --api-key accepts any)
     api_key: str | None = None
     format: PromptFormat = "pyautogui"
-    #: USD per million input and output tokens ("0.2/0.6"); 0/0 for a model on your own hardware
-    price: tuple[float, float] | None = None
-    #: a price table (JSON, like harness/agents/pricing.json) that knows the model, instead of price
-    pricing: str | None = None
     max_tokens: int = Field(default=1024, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
@@ -50,28 +47,6 @@ class VlmOptions(BaseModel):
     wait_seconds: float = Field(default=5.0, ge=0, le=100)
     #: wheel clicks of one UI-TARS scroll()
     scroll_amount: int = Field(default=5, ge=1, le=100)
-    system_suffix: str = ""
-    max_retries: int = Field(default=6, ge=0)
-    retry_base_delay: float = Field(default=1.0, ge=0)
-    retry_max_delay: float = Field(default=60.0, ge=0)
-    request_timeout: float = Field(default=300.0, gt=0)
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _split_price(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            parts = [v.strip() for v in value.replace(",", "/").split("/")]
-            if len(parts) != 2:
-                raise ValueError("give the price as INPUT/OUTPUT in USD per million tokens, e.g. 0.2/0.6")
-            return tuple(parts)
-        return value
-
-    @field_validator("price")
-    @classmethod
-    def _positive_price(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and min(value) < 0:
-            raise ValueError("prices cannot be negative")
-        return value
 
     @field_validator("image_size", mode="before")
     @classmethod
@@ -89,13 +64,3 @@ class VlmOptions(BaseModel):
         if value is not None and (min(value) < 16 or max(value) > 8192):
             raise ValueError("image sides must be 16 to 8192 pixels")
         return value
-
-    @classmethod
-    def parse(cls, values: Mapping[str, Any]) -> VlmOptions:
-        """Validate options; a ConfigError lists what was wrong and the known option names."""
-        try:
-            return cls.model_validate(dict(values))
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
-                                 for e in exc.errors(include_url=False))
-            raise ConfigError(f"vlm agent options: {problems} (known: {', '.join(cls.model_fields)})") from None
