@@ -29,6 +29,8 @@ pytestmark = pytest.mark.docker
 SUITE = SMOKE / "terminal"  # three short tasks
 #: an agent in the installed package (every node imports it): thinks 1 s a turn and never finishes early
 SLOW_AGENT = "harness.bench.throughput:FixedThinkMover"
+#: each node's object store (Ray's default takes 30% of memory): results of a few episodes need far less
+NODE = {"num_cpus": 1, "resources": {SLOTS: 1}, "object_store_memory": 256 * 2**20}
 #: how fast the head notices a dead node (Ray's defaults take half a minute)
 FAST_FAILURE = {"health_check_initial_delay_ms": 500, "health_check_period_ms": 500,
                 "health_check_failure_threshold": 3, "health_check_timeout_ms": 500}
@@ -40,9 +42,8 @@ def cluster(desktop_image: str) -> Iterator[Any]:
     from ray.cluster_utils import Cluster
 
     made = Cluster(initialize_head=True, connect=False,
-                   head_node_args={"num_cpus": 1, "resources": {SLOTS: 1}, "_system_config": FAST_FAILURE,
-                                   "include_dashboard": False})
-    made.add_node(num_cpus=1, resources={SLOTS: 1})
+                   head_node_args={**NODE, "_system_config": FAST_FAILURE, "include_dashboard": False})
+    made.add_node(**NODE)
     made.wait_for_nodes()
     yield made
     made.shutdown()
@@ -100,7 +101,7 @@ def test_a_node_killed_mid_run_loses_and_duplicates_nothing(cluster: Any, tmp_pa
     wait_for(lambda: len(containers_of(run_dir)) == 2, 120, "an episode on each node")
     worker = next(n for n in cluster.list_all_nodes() if not n.head)
     cluster.remove_node(worker, allow_graceful=False)  # the node's raylet and its workers, killed
-    cluster.add_node(num_cpus=1, resources={SLOTS: 1})  # a node that joins later takes the retry, or the head does
+    cluster.add_node(**NODE)  # a node that joins later takes the retry, or the head does
     finished(proc)
     rows = records(run_dir)
     assert Counter((r["episode_id"], r["attempt"]) for r in rows).most_common(1)[0][1] == 1, rows
