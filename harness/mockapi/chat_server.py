@@ -12,6 +12,7 @@ shape.  The HTTP side, the call log and start/stop are that mock's too.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 import uuid
@@ -27,6 +28,7 @@ from harness.mockapi.chat_script import (
     reply_turns,
 )
 from harness.mockapi.chat_validate import chat_error, check_auth, check_chat_request, last_image_size
+from harness.mockapi.cli import serve_main, server_parser
 from harness.mockapi.faults import Faults
 from harness.mockapi.openai_validate import as_openai
 from harness.mockapi.script import NO_SCRIPT_TEXT, Script, choose_script
@@ -139,43 +141,27 @@ class ChatMockServer(MockServer):
             return self._gui[key]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m harness.mockapi.chat_server --script tasks/smoke --format uitars``: serve, print the base URL.
-
-    The base URL is the first line on stdout; how to point the vlm agent at it goes to stderr.
-    """
-    import argparse
-    import sys
-    from pathlib import Path
-
-    from harness.errors import DeskbenchError
-    from harness.mockapi.script import load_scripts
-
-    p = argparse.ArgumentParser(prog="python -m harness.mockapi.chat_server", description=main.__doc__)
-    p.add_argument("--script", type=Path, action="append", default=[], help="task file/folder or scripts JSON")
+def _parser() -> argparse.ArgumentParser:
+    p = server_parser("python -m harness.mockapi.chat_server", "Serve a local OpenAI-compatible chat endpoint that "
+                      "answers in a vlm prompt format, and print its base URL.", fail_status=429)
     p.add_argument("--format", choices=("pyautogui", "uitars"), default="pyautogui")
     p.add_argument("--model", action="append", default=[], help=f"served model name (default {DEFAULT_MODELS})")
     p.add_argument("--absolute", action="store_true", help="UI-TARS points in screenshot pixels (UI-TARS-1.5)")
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--fail-first", type=int, default=0, help="fail the first N calls")
-    p.add_argument("--fail-status", type=int, default=429)
-    args = p.parse_args(argv)
-    try:
-        scripts = [s for path in args.script for s in load_scripts(path)]
-    except DeskbenchError as exc:
-        print(f"chat_server: error: {exc}", file=sys.stderr)
-        return 1
-    server = ChatMockServer(scripts, Faults(args.fail_first, status=args.fail_status), reply_format=args.format,
-                            models=args.model or DEFAULT_MODELS, absolute=args.absolute, port=args.port)
-    print(server.base_url, flush=True)
-    print(f"chat_server: {len(scripts)} script(s), {args.format} replies; run\n  deskbench run --agent vlm "
-          f"--agent-option model={server.models[0]} --agent-option base_url={server.base_url} --agent-option "
-          f"price=0/0{' --agent-option format=uitars' if args.format == 'uitars' else ''}", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return p
+
+
+def _build(args: argparse.Namespace, scripts: list[Script], faults: Faults) -> tuple[MockServer, str, str]:
+    server = ChatMockServer(scripts, faults, reply_format=args.format, models=args.model or DEFAULT_MODELS,
+                            absolute=args.absolute, host=args.host, port=args.port)
+    uitars = " --agent-option format=uitars" if args.format == "uitars" else ""
+    return server, server.base_url, (f"{args.format} replies; run\n  deskbench run --agent vlm --agent-option "
+                                     f"model={server.models[0]} --agent-option base_url={server.base_url} "
+                                     f"--agent-option price=0/0{uitars}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.mockapi.chat_server --script tasks/smoke --format uitars``: serve, print the base URL."""
+    return serve_main(_parser(), _build, argv)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ tile, and implicit caching of any prefix already sent (``cachedContentTokenCount
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import math
@@ -27,8 +28,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from harness.errors import DeskbenchError
 from harness.mockapi.cache import PromptCache
+from harness.mockapi.cli import serve_main, server_parser
 from harness.mockapi.faults import Faults
 from harness.mockapi.gemini_script import GeminiScript, convert
 from harness.mockapi.gemini_validate import (
@@ -40,7 +41,7 @@ from harness.mockapi.gemini_validate import (
     field,
     invalid,
 )
-from harness.mockapi.script import NO_SCRIPT_TEXT, Script, choose_script, load_scripts
+from harness.mockapi.script import NO_SCRIPT_TEXT, Script, choose_script
 from harness.mockapi.server import MockCall, MockServer
 from harness.mockapi.tokens import Unit, image_size, text_tokens
 
@@ -190,28 +191,16 @@ _FAULT_MESSAGES = {429: "Resource has been exhausted (e.g. check quota).",
                    503: "The model is overloaded. Please try again later."}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m harness.mockapi.gemini_server``: the Messages API mock's options, this protocol."""
-    from harness.mockapi.__main__ import parse_args
-
-    args = parse_args(argv)
-    try:
-        scripts: list[Script] = [s for path in args.script for s in load_scripts(path)]
-    except DeskbenchError as exc:
-        print(f"mockapi: error: {exc}", file=sys.stderr)
-        return 1
-    faults = Faults(args.fail_first, args.fail_always, args.fail_status, args.retry_after, args.delay,
-                    args.delay_first)
+def _build(args: argparse.Namespace, scripts: list[Script], faults: Faults) -> tuple[MockServer, str, str]:
     server = GeminiServer(scripts, faults, args.host, args.port)
-    print(server.url, flush=True)
-    print(f"mockapi: {len(scripts)} script(s); point deskbench at it with\n"
-          f"  GOOGLE_GEMINI_BASE_URL={server.url} GEMINI_API_KEY=dry-run deskbench run --agent gemini\n"
-          "Ctrl-C stops it.", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return server, server.url, ("point deskbench at it with\n"
+                                f"  GOOGLE_GEMINI_BASE_URL={server.url} GEMINI_API_KEY=dry-run deskbench run --agent gemini")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.mockapi.gemini_server``: the shared server options, this protocol."""
+    parser = server_parser("python -m harness.mockapi.gemini_server", "Serve the local Gemini API and print its URL.")
+    return serve_main(parser, _build, argv)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,9 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from harness.errors import DeskbenchError
+from harness.mockapi.cli import serve_main, server_parser
 from harness.mockapi.faults import Faults
 from harness.mockapi.openai_script import first_user_text, turn_calls
 from harness.mockapi.openai_validate import (
@@ -40,7 +39,7 @@ from harness.mockapi.openai_validate import (
     check_request,
     invalid,
 )
-from harness.mockapi.script import DONE_TEXT, NO_SCRIPT_TEXT, Script, choose_script, load_scripts
+from harness.mockapi.script import DONE_TEXT, NO_SCRIPT_TEXT, Script, choose_script
 from harness.mockapi.server import MockCall, MockServer
 from harness.mockapi.tokens import text_tokens
 
@@ -234,40 +233,23 @@ def _text(text: str) -> dict[str, Any]:
             "content": [{"type": "output_text", "text": text, "annotations": []}]}
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m harness.mockapi.openai_responses",
-                                description="Serve the local Responses API and print its base URL.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    p.add_argument("--script", type=Path, action="append", default=[],
-                   help="task file/folder (replays reference solutions) or scripts JSON; repeatable")
-    p.add_argument("--fail-first", type=int, default=0, help="fail the first N calls")
-    p.add_argument("--fail-status", type=int, default=429, help="status of injected failures (429, 500, 503...)")
-    p.add_argument("--retry-after", type=float, default=None, help="retry-after seconds sent with failures")
-    p.add_argument("--delay", type=float, default=0.0, help="seconds to wait before each answer")
+def _parser() -> argparse.ArgumentParser:
+    p = server_parser("python -m harness.mockapi.openai_responses", "Serve the local Responses API and print its "
+                      "base URL.", fail_status=429)
     p.add_argument("--safety-check-turn", type=int, action="append", default=[],
                    help="attach a malicious_instructions safety check to this turn's computer calls (0-based)")
-    return p.parse_args(argv)
+    return p
+
+
+def _build(args: argparse.Namespace, scripts: list[Script], faults: Faults) -> tuple[MockServer, str, str]:
+    server = ResponsesMockServer(scripts, faults, args.host, args.port,
+                                 {turn: MALICIOUS for turn in args.safety_check_turn})
+    return server, server.base_url, ("point deskbench at it with\n  OPENAI_API_KEY=dry-run deskbench run --agent "
+                                     f"openai --agent-option base_url={server.base_url}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        scripts = [s for path in args.script for s in load_scripts(path)]
-    except DeskbenchError as exc:
-        print(f"mockapi: error: {exc}", file=sys.stderr)
-        return 1
-    faults = Faults(args.fail_first, status=args.fail_status, retry_after=args.retry_after, delay=args.delay)
-    server = ResponsesMockServer(scripts, faults, args.host, args.port,
-                                 {turn: MALICIOUS for turn in args.safety_check_turn})
-    print(server.base_url, flush=True)
-    print(f"mockapi: {len(scripts)} script(s); point deskbench at it with\n  OPENAI_API_KEY=dry-run deskbench run "
-          f"--agent openai --agent-option base_url={server.base_url}\nCtrl-C stops it.", file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve_main(_parser(), _build, argv)
 
 
 if __name__ == "__main__":
