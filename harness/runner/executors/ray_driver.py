@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 from harness.agents.registry import make_agent
 from harness.checkers.semantics import Semantics
 from harness.errors import ConfigError
-from harness.runner.episode import EpisodeOptions, EpisodeSpec
+from harness.runner.episode import TRACEBACK_FILE, EpisodeOptions, EpisodeSpec
 from harness.runner.executor import LocalExecutor
 from harness.runner.executors.ray_node import (
     SLOTS,
@@ -54,6 +54,7 @@ from harness.runner.throttle import RunStopped
 from harness.sandbox.gc import Collection
 from harness.store.manifest import MANIFEST, note_files
 from harness.store.records import EpisodeResult
+from harness.store.trajectory import episode_folder
 
 J = TypeVar("J")
 logger = logging.getLogger(__name__)
@@ -173,7 +174,10 @@ class RayExecutor:
         except ray.exceptions.TaskCancelledError:
             raise RunStopped from None
         except ray.exceptions.RayTaskError as exc:  # the node's own code failed: a bug or a broken node install
-            return self._lost(spec, options, agent, "harness_error", f"on a Ray node: {exc}")
+            _save_traceback(folder, spec, str(exc))
+            cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+            return self._lost(spec, options, agent, "harness_error", f"on a Ray node: {type(cause).__name__}: "
+                              f"{cause} (a deskbench bug or a broken node install: see {TRACEBACK_FILE})")
         except ray.exceptions.RayError as exc:  # the worker or node running it is gone
             return self._lost(spec, options, agent, "infra_error",
                               f"the Ray node running the episode was lost: {type(exc).__name__}: {exc}")
@@ -219,6 +223,13 @@ class RayExecutor:
         on_every_node(clean_node, key, folder.name)
         ray.kill(calls)
         self._prepared = None
+
+
+def _save_traceback(folder: Path, spec: EpisodeSpec, text: str) -> None:
+    """Keep the node's traceback where a local harness_error keeps its own, in the episode's folder."""
+    target = episode_folder(folder, spec.episode_id)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / TRACEBACK_FILE).write_text(text, encoding="utf-8")
 
 
 def _portable(options: EpisodeOptions) -> EpisodeOptions:
