@@ -18,6 +18,7 @@ from harness.actions.vocabulary import ComputerAction
 from harness.errors import GuestError
 from harness.sandbox.guest import GuestClient, ImageFormat, Screenshot
 from harness.sandbox.settle import SettleWait
+from harness.tools.pacing import drag, multi_click, send
 from harness.tools.result import ToolError, ToolResult
 
 CLICKS: dict[str, tuple[str, int]] = {
@@ -71,7 +72,7 @@ class ComputerTool:
         events = self._events(action)
         if events:
             try:
-                self.guest.input(*events)
+                send(self.guest, events)
             except GuestError as exc:
                 if exc.status >= 500 or not (unknown := _UNKNOWN_KEY.findall(str(exc))):
                     raise
@@ -117,12 +118,14 @@ class ComputerTool:
         if name in CLICKS:
             button, repeat = CLICKS[name]
             where = self.point(a.coordinate) if a.coordinate is not None else {}
+            if repeat > 1:  # paced, so every toolkit counts the clicks as one gesture (harness.tools.pacing)
+                return multi_click(where, button, repeat, a.text or "")
             return [{"op": "click", "button": button, "repeat": repeat, "modifiers": a.text or "", **where}]
         if name == "left_click_drag":
             start = self.point(a.start_coordinate, "start_coordinate") if a.start_coordinate else dict(
                 zip(("x", "y"), self.guest.cursor(), strict=True))
             end = self.point(a.coordinate)
-            return [{"op": "drag", "x1": start["x"], "y1": start["y"], "x2": end["x"], "y2": end["y"]}]
+            return drag(start, end)
         if name in ("left_mouse_down", "left_mouse_up"):
             where = self.point(a.coordinate) if a.coordinate is not None else {}
             return [{"op": "down" if name == "left_mouse_down" else "up", "button": "left", **where}]
