@@ -1,0 +1,57 @@
+"""The settle wait on a real desktop: after a click opens LibreOffice's File menu, the screenshot the computer
+tool returns (the one the model sees) already shows the menu, and is the screen as it stays."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image, ImageChops
+
+from harness.actions.vocabulary import ComputerAction
+from harness.sandbox import Sandbox, start_sandbox
+from harness.sandbox.settle import SettlePolicy, Settler, settle_hook
+from harness.setup.steps import wait_for_window
+from harness.tools.computer import ComputerTool
+
+pytestmark = pytest.mark.docker
+FILE_MENU = (30, 40)  # "File" in Writer's menu bar (maximised window)
+MENU_AREA = (0, 150, 200, 500)  # grey beside the page, where the File menu drops down (below the ruler)
+CARET = 400  # pixels a blinking caret may change between two screenshots
+
+
+def changed(a: bytes, b: bytes, box: tuple[int, int, int, int] | None = None) -> int:
+    one, two = (Image.open(io.BytesIO(x)).convert("RGB") for x in (a, b))
+    if box is not None:
+        one, two = one.crop(box), two.crop(box)
+    mask = ImageChops.difference(one, two).convert("L").point(lambda v: 255 if v > 24 else 0)
+    return int(mask.histogram()[255])
+
+
+@pytest.fixture(scope="module")
+def writer(office_image: str) -> Iterator[Sandbox]:
+    with start_sandbox("office", labels={"deskbench.run": "pytest-settle-menu"}) as box:
+        box.guest.spawn(["soffice", "--writer", "--norestore"])
+        wait_for_window(box.guest, "Writer", timeout=60)
+        time.sleep(4.0)  # LibreOffice takes input a few seconds after its window shows (its window is drawn by then)
+        Settler(box.guest, SettlePolicy(window=1.0, cap=10.0, react=0.0)).wait()
+        yield box
+
+
+def test_the_screenshot_after_a_click_that_opens_a_menu_shows_the_menu(writer: Sandbox) -> None:
+    hook = settle_hook(writer, SettlePolicy())
+    assert hook is not None and hook.cpu is not None, "the host reads the container's processes (CPU signal)"
+    before = writer.guest.screenshot("png").data
+    shown = ComputerTool(writer.guest, writer.screen, settle=hook).execute(
+        ComputerAction(action="left_click", coordinate=FILE_MENU)).screenshot
+    assert shown is not None
+    time.sleep(1.5)
+    later = writer.guest.screenshot("png").data
+    assert changed(before, later, MENU_AREA) > 1000, "the click did not open the File menu at all"
+    assert changed(shown.data, later) <= CARET, "the settled screenshot is not the screen as it stays"
+    done = hook.history[-1]
+    assert done.changed and done.reason == "still" and done.waited < SettlePolicy().cap
+    writer.guest.input({"op": "key", "keys": "Escape"})
+
