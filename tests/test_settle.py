@@ -3,15 +3,17 @@ that never stops, and while the desktop's processes are still busy; the CPU mete
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageDraw
 
 from harness.sandbox.guest import Screenshot
-from harness.sandbox.settle import CpuMeter, SettlePolicy, Settler
+from harness.sandbox.settle import CpuMeter, SettlePolicy, Settler, changed_pixels
 
 
 class Clock:
@@ -58,13 +60,23 @@ DEFAULT = SettlePolicy()
 
 
 def settler(changes: list[float], policy: SettlePolicy = DEFAULT, busy_until: float | None = None,
-            ) -> tuple[Settler, ScriptedScreen, Clock]:
+            caret: bool = False) -> tuple[Settler, ScriptedScreen, Clock]:
     clock = Clock()
     screen = ScriptedScreen(clock, changes)
     cpu = ScriptedCpu(clock, busy_until) if busy_until is not None else None
     guest: Any = screen
-    s = Settler(guest, policy, cpu, clock=clock, sleep=clock.sleep)
+    s = Settler(guest, policy, cpu, clock=clock, sleep=clock.sleep, difference=caret_first if caret else pixels)
     return s, screen, clock
+
+
+def pixels(a: bytes, b: bytes) -> int:
+    """Scripted frames: any change is a real one (a menu's worth of pixels)."""
+    return 0 if a == b else 10_000
+
+
+def caret_first(a: bytes, b: bytes) -> int:
+    """Scripted frames where the first change is a caret blink (20 px)."""
+    return 20 if {a, b} == {b"frame 0", b"frame 1"} else pixels(a, b)
 
 
 def act(s: Settler, clock: Clock, action_at: float = 0.01) -> None:
@@ -121,7 +133,7 @@ def test_a_wait_without_before_uses_the_window_alone() -> None:
 
 
 @pytest.mark.parametrize("bad", [dict(window=0), dict(window=3.0, cap=2.0), dict(react=5.0), dict(interval=0)])
-def test_policies_that_cannot_work_are_refused(bad: dict[str, float]) -> None:
+def test_policies_that_cannot_work_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="settle"):
         SettlePolicy(**bad)
 
@@ -150,3 +162,25 @@ def test_the_claude_agent_option_sets_the_policy_and_zero_turns_it_off(monkeypat
     agent = ClaudeAgent(settle_window="0.2", settle_cap="3")
     assert agent.settle == SettlePolicy(window=0.2, cap=3.0)
     assert ClaudeAgent(settle_window="0").settle is None
+
+
+def test_a_small_change_first_is_not_the_effect_the_wait_gives_the_app_its_react_time() -> None:
+    # a caret blink at 0.03 s, then nothing until the dialog at 0.4 s
+    s, _, clock = settler([0.03, 0.4], SettlePolicy(window=0.1, react=0.5), caret=True)
+    act(s, clock)
+    done = s.wait()
+    assert done.changed and clock.now >= 0.4 + 0.1, clock.now
+
+
+def test_changed_pixels_counts_what_differs_in_two_encoded_frames() -> None:
+    def jpeg(box: tuple[int, int, int, int] | None) -> bytes:
+        image = Image.new("RGB", (200, 100), (240, 240, 240))
+        if box is not None:
+            ImageDraw.Draw(image).rectangle(box, fill=(20, 20, 20))
+        buf = io.BytesIO()
+        image.save(buf, "JPEG", quality=30)
+        return buf.getvalue()
+
+    blank = jpeg(None)
+    assert changed_pixels(blank, blank) == 0
+    assert 150 <= changed_pixels(blank, jpeg((10, 10, 19, 29))) <= 260  # a 10x20 block

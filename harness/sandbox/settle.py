@@ -21,6 +21,7 @@ animation never settles).
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections import deque
@@ -28,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from PIL import Image, ImageChops
 
 from harness.sandbox.guest import GUEST_UID, GuestClient
 
@@ -41,7 +44,9 @@ class SettlePolicy:
     ``react`` is how long an action that has not changed the screen yet is
     given to start redrawing (a dialog being built shows nothing for 100-200
     ms); once the screen has changed, ``window`` of stillness ends the wait.
-    ``busy_cpu`` is the share of one core the desktop's processes (the
+    A change of ``small_change`` pixels or fewer from the screen before the
+    action (a caret, a toolbar button's state) does not count as the
+    action's effect.  ``busy_cpu`` is the share of one core the desktop's processes (the
     guest's own left out) may use over the last ``window`` and still count
     as idle.
     """
@@ -51,6 +56,7 @@ class SettlePolicy:
     react: float = 0.5
     interval: float = 0.02
     busy_cpu: float = 0.3
+    small_change: int = 400  # pixels (a blinking caret is ~40, a menu thousands)
 
     def __post_init__(self) -> None:
         if not (0 < self.window <= self.cap and 0 <= self.react <= self.cap):
@@ -141,7 +147,9 @@ class Settler:
     """Waits for the desktop to settle; called by the computer tool between an action and its screenshot."""
 
     def __init__(self, guest: GuestClient, policy: SettlePolicy, cpu: CpuMeter | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 difference: Callable[[bytes, bytes], int] | None = None) -> None:
+        self.difference = difference or changed_pixels
         self.guest = guest
         self.policy = policy
         self.cpu = cpu
@@ -168,7 +176,7 @@ class Settler:
         start = self.clock()
         baseline, self._baseline = self._baseline, None
         previous = self.frame()
-        changed = baseline is not None and previous != baseline
+        changed = baseline is not None and previous != baseline and self.difference(baseline, previous) > p.small_change
         last_change, frames = start, 1
         cpu: deque[tuple[float, float]] = deque()
         if self.cpu is not None:
@@ -179,7 +187,10 @@ class Settler:
             now = self.clock()
             frames += 1
             if frame != previous:
-                previous, last_change, changed = frame, now, True
+                # a caret or a button's state is not yet the action's effect: until the screen differs from
+                # before the action by more than that, the app gets the react time to draw what it does
+                previous, last_change = frame, now
+                changed = changed or baseline is None or self.difference(baseline, frame) > p.small_change
             still = p.window if changed or baseline is None else p.react
             if now - last_change >= still and not self._busy(cpu, now):
                 return self._done(Settled(now - start, frames, changed, "still"))
@@ -201,6 +212,14 @@ class Settler:
     def _done(self, settled: Settled) -> Settled:
         self.history.append(settled)
         return settled
+
+
+def changed_pixels(a: bytes, b: bytes) -> int:
+    """Pixels that differ noticeably between two encoded frames (JPEG noise stays under the threshold)."""
+    one, two = (Image.open(io.BytesIO(x)).convert("L") for x in (a, b))
+    if one.size != two.size:
+        return one.width * one.height
+    return int(ImageChops.difference(one, two).point(lambda v: 255 if v > 32 else 0).histogram()[255])
 
 
 def settler_for(guest: GuestClient, policy: SettlePolicy, pid: int | None, container_id: str) -> Settler:
