@@ -65,16 +65,15 @@ class ChatMockServer(MockServer):
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         """(status, JSON body, extra headers) for one request, recorded in the call log."""
-        started = time.monotonic()
-        number = self._next_number()
-        call = MockCall(number, 200, request_bytes=len(raw))
+        call = MockCall(self._next_number(), 200, request_bytes=len(raw))
         extra: dict[str, str] = {"x-request-id": f"chatcmpl-req-{uuid.uuid4().hex[:24]}"}
+        with self.recorded(call):
+            return self._handle_chat(path, headers, raw, call, extra)
+
+    def _handle_chat(self, path: str, headers: dict[str, str], raw: bytes, call: MockCall,
+                     extra: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         try:
-            time.sleep(self.faults.delay_for(number))
-            fault = self.faults.error_for(number)
-            if fault is not None:
-                if self.faults.retry_after is not None:
-                    extra["retry-after"] = f"{self.faults.retry_after:g}"
+            if (fault := self.injected(call.number, extra)) is not None:
                 raise as_openai(fault)
             if path == MODELS_PATH and not raw:
                 return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "deskbench-mock"}
@@ -92,9 +91,6 @@ class ChatMockServer(MockServer):
         except ApiError as exc:
             call.status, call.error_type, call.error_message = exc.status, exc.kind, exc.message
             return exc.status, exc.body(), extra
-        finally:
-            call.seconds = time.monotonic() - started
-            self._record(call)
 
     def _answer_chat(self, body: dict[str, Any], prompt: int, call: MockCall) -> dict[str, Any]:
         messages = body["messages"]

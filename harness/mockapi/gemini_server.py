@@ -23,7 +23,6 @@ import json
 import math
 import re
 import sys
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -123,20 +122,19 @@ class GeminiServer(MockServer):
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         """(status, JSON body, extra headers) for one request."""
-        started = time.monotonic()
-        number = self._next_number()
-        call = MockCall(number, 200, request_bytes=len(raw))
+        call = MockCall(self._next_number(), 200, request_bytes=len(raw))
         extra: dict[str, str] = {}
+        with self.recorded(call):
+            return self._handle_generate(path, headers, raw, call, extra)
+
+    def _handle_generate(self, path: str, headers: dict[str, str], raw: bytes, call: MockCall,
+                         extra: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         try:
-            time.sleep(self.faults.delay_for(number))
             match = _PATH.match(path)
             if match is None:
                 raise GoogleError(404, f"The requested URL {path} was not found on this server.")
             version, model = match.groups()
-            fault = self.faults.error_for(number)
-            if fault is not None:
-                if self.faults.retry_after is not None:
-                    extra["retry-after"] = f"{self.faults.retry_after:g}"
+            if (fault := self.injected(call.number, extra)) is not None:
                 raise GoogleError(fault.status, _FAULT_MESSAGES.get(fault.status, fault.message))
             check_key(headers, "")
             call.model = model
@@ -150,9 +148,6 @@ class GeminiServer(MockServer):
         except GoogleError as exc:
             call.status, call.error_type, call.error_message = exc.code, exc.status, exc.message
             return exc.code, exc.body(), extra
-        finally:
-            call.seconds = time.monotonic() - started
-            self._record(call)
 
     def _reply(self, body: dict[str, Any], model: str, call: MockCall) -> dict[str, Any]:
         contents = field(body, "contents")

@@ -109,18 +109,17 @@ class ResponsesMockServer(MockServer):
         return f"{self.url}/v1"
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
-        started = time.monotonic()
-        number = self._next_number()
-        call = ResponsesCall(number, 200, request_bytes=len(raw))
+        call = ResponsesCall(self._next_number(), 200, request_bytes=len(raw))
         extra = {"x-request-id": f"req_{uuid.uuid4().hex}"}
+        with self.recorded(call):
+            return self._handle_responses(path, headers, raw, call, extra)
+
+    def _handle_responses(self, path: str, headers: dict[str, str], raw: bytes, call: ResponsesCall,
+                          extra: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         try:
-            time.sleep(self.faults.delay_for(number))
             if path != RESPONSES_PATH:
                 raise OpenAIError(404, "invalid_request_error", f"Invalid URL (POST {path})")
-            fault = self.faults.error_for(number)
-            if fault is not None:
-                if self.faults.retry_after is not None:
-                    extra["retry-after"] = f"{self.faults.retry_after:g}"
+            if (fault := self.injected(call.number, extra)) is not None:
                 raise as_openai(fault)
             check_auth(headers)
             try:
@@ -133,9 +132,6 @@ class ResponsesMockServer(MockServer):
         except OpenAIError as exc:
             call.status, call.error_type, call.error_message = exc.status, exc.kind, exc.message
             return exc.status, exc.body(), extra
-        finally:
-            call.seconds = time.monotonic() - started
-            self._record(call)
 
     def _respond(self, body: dict[str, Any], call: ResponsesCall) -> dict[str, Any]:
         previous_id = body.get("previous_response_id")

@@ -13,7 +13,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -116,20 +117,38 @@ class MockServer:
         with self._lock:
             self.calls.append(call)
 
+    @contextmanager
+    def recorded(self, call: MockCall) -> Iterator[None]:
+        """One exchange as every protocol's server makes it: the injected delay first, then the handler; the call
+        goes into the log with its time however the handler ends."""
+        started = time.monotonic()
+        try:
+            time.sleep(self.faults.delay_for(call.number))
+            yield
+        finally:
+            call.seconds = time.monotonic() - started
+            self._record(call)
+
+    def injected(self, number: int, extra: dict[str, str]) -> ApiError | None:
+        """The fault injected into call ``number``, if any, with its ``retry-after`` header added to ``extra``."""
+        fault = self.faults.error_for(number)
+        if fault is not None and self.faults.retry_after is not None:
+            extra["retry-after"] = f"{self.faults.retry_after:g}"
+        return fault
+
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
         """(status, JSON body, extra headers) for one request."""
-        started = time.monotonic()
-        number = self._next_number()
-        call = MockCall(number, 200, request_bytes=len(raw))
+        call = MockCall(self._next_number(), 200, request_bytes=len(raw))
         extra: dict[str, str] = {"request-id": f"req_mock_{uuid.uuid4().hex[:24]}"}
+        with self.recorded(call):
+            return self._handle(path, headers, raw, call, extra)
+
+    def _handle(self, path: str, headers: dict[str, str], raw: bytes, call: MockCall,
+                extra: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         try:
-            time.sleep(self.faults.delay_for(number))
             if path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
                 raise ApiError(404, "not_found_error", f"Not found: {path}")
-            fault = self.faults.error_for(number)
-            if fault is not None:
-                if self.faults.retry_after is not None:
-                    extra["retry-after"] = f"{self.faults.retry_after:g}"
+            if (fault := self.injected(call.number, extra)) is not None:
                 raise fault
             call.betas = check_headers(headers)
             try:
@@ -149,9 +168,6 @@ class MockServer:
         except ApiError as exc:
             call.status, call.error_type, call.error_message = exc.status, exc.kind, exc.message
             return exc.status, exc.body(), extra
-        finally:
-            call.seconds = time.monotonic() - started
-            self._record(call)
 
     def _answer(self, body: dict[str, Any], call: MockCall) -> dict[str, Any]:
         content, stop_reason, script = scripted_reply(self.scripts, body)
