@@ -7,8 +7,9 @@ unchanged) for an episode of screenshot actions, each answered with a new
 screenshot, under: no pruning, keeping the 3 newest by dropping one per turn,
 and keeping them by dropping old ones in batches (``screenshot_drop_chunk``
 5 and 10).  Prints, per policy and episode length: fresh input, cache
-write and cache read tokens, calls that read the cache, and dollars at the
-default model's prices.
+write and cache read tokens, calls that read the cache, calls that rewrote
+the history the previous call sent (the server compares them), and dollars
+at the default model's prices.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Episode:
     cache_write_tokens: int
     cache_read_tokens: int
     cache_hits: int
+    rewrites: int
     calls: int
     usd: float
 
@@ -74,17 +76,18 @@ def run_episode(steps: int, options: dict[str, Any]) -> Episode:
             results = [ToolResult(screenshot=screenshot(step + 1)) for _ in turn.actions]
         billed = [c.usage for c in server.successful_calls() if c.usage]
         return Episode(sum(u["input_tokens"] for u in billed), sum(u["cache_creation_input_tokens"] for u in billed),
-                       sum(u["cache_read_input_tokens"] for u in billed), server.cache_hits(), len(billed), usd)
+                       sum(u["cache_read_input_tokens"] for u in billed), server.cache_hits(), server.prefix_rewrites(),
+                       len(billed), usd)
 
 
 def main(argv: list[str]) -> int:
     lengths = [int(a) for a in argv] or [15, 50]
-    print(f"{'steps':>5} {'policy':<24} {'input':>9} {'cache write':>12} {'cache read':>11} {'hits':>9} {'USD':>8}")
+    print(f"{'steps':>5} {'policy':<24} {'input':>9} {'cache write':>12} {'cache read':>11} {'hits':>9} {'rewrites':>8} {'USD':>8}")
     for steps in lengths:
         for name, options in POLICIES.items():
             e = run_episode(steps, options)
             print(f"{steps:>5} {name:<24} {e.input_tokens:>9} {e.cache_write_tokens:>12} {e.cache_read_tokens:>11} "
-                  f"{e.cache_hits:>4}/{e.calls:<4} {e.usd:>8.4f}")
+                  f"{e.cache_hits:>4}/{e.calls:<4} {e.rewrites:>8} {e.usd:>8.4f}")
     return 0
 
 

@@ -185,15 +185,20 @@ def test_batched_pruning_keeps_the_cached_prefix_where_one_at_a_time_loses_it() 
     shot = {"tool": "computer", "action": "screenshot"}
     hits: dict[int, int] = {}
     reads: dict[int, int] = {}
+    rewrites: dict[int, int] = {}
     for chunk in (1, 5):
         with serve(script(TASK, *[[shot]] * 12)) as srv:
             agent = make_claude(srv, keep_screenshots=3, screenshot_drop_chunk=chunk)
             drive(agent, TASK, budget=14)
             assert all(c.status == 200 for c in srv.calls), [c.error_message for c in srv.calls]
             hits[chunk] = srv.cache_hits()
+            rewrites[chunk] = srv.prefix_rewrites()
             reads[chunk] = sum(c.usage["cache_read_input_tokens"] for c in srv.successful_calls() if c.usage)
     # every call reads the system prompt and tools back; batched, most of the history is read back as well
     assert hits[5] >= hits[1] > 0 and reads[5] > 2 * reads[1], (hits, reads)
+    # the server compares each request with the previous one: 14 requests, 3 screenshots kept -- one at a
+    # time rewrites the history on every call from the 5th on; in batches of 5, only when a batch goes
+    assert rewrites == {1: 10, 5: 2}, rewrites
 
 
 def test_call_records_are_json_and_name_the_request() -> None:

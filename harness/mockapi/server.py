@@ -48,6 +48,8 @@ class MockCall:
     error_message: str | None = None
     request_bytes: int = 0
     seconds: float = 0.0
+    #: whether the previous answered request of the same script is a prefix of this one (None: the first)
+    prefix_kept: bool | None = None
 
 
 def thinking_signature(thinking: str) -> str:
@@ -64,6 +66,7 @@ class MockServer:
         self.faults = faults or Faults()
         self.cache = PromptCache()
         self.calls: list[MockCall] = []
+        self._previous: dict[str, list[str]] = {}  # per script: the canonical blocks of its last request
         self._lock = threading.Lock()
         self._count = 0
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -94,6 +97,18 @@ class MockServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _extends_previous(self, script: str, canonical: list[str]) -> bool | None:
+        """Whether this conversation's previous request is, block for block, the start of this one."""
+        with self._lock:
+            previous = self._previous.get(script)
+            self._previous[script] = canonical
+        return None if previous is None else canonical[:len(previous)] == previous
+
+    def prefix_rewrites(self) -> int:
+        """Answered calls that changed what the conversation's previous request had sent (a pruned screenshot
+        rewrites the history after it, so its cached prefix cannot be read back)."""
+        return sum(1 for c in self.successful_calls() if c.prefix_kept is False)
 
     def successful_calls(self) -> list[MockCall]:
         with self._lock:
@@ -180,7 +195,9 @@ class MockServer:
         content, cut = _truncate(content, int(body["max_tokens"]))
         if cut:
             stop_reason = "max_tokens"
-        billing = self.cache.bill(str(body["model"]), request_units(body))
+        units = request_units(body)
+        call.prefix_kept = self._extends_previous(script, [u.canonical for u in units])
+        billing = self.cache.bill(str(body["model"]), units)
         usage = {"input_tokens": billing.input_tokens, "output_tokens": output_tokens(content),
                  "cache_creation_input_tokens": billing.cache_write_tokens,
                  "cache_read_input_tokens": billing.cache_read_tokens}
