@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from harness.errors import DeskbenchError, InfraError
 
@@ -118,8 +118,12 @@ class Retryable:
     retry_after: float | None = None
 
 
-class RetryingCaller:
-    """The loop every provider's caller shares; a subclass names its SDK's errors and reads them.
+ClientT = TypeVar("ClientT")
+
+
+class RetryingCaller(Generic[ClientT]):
+    """The loop every provider's caller shares, around the provider's SDK client; a subclass names its SDK's
+    errors and reads them.
 
     ``errors`` are the exception types an attempt may raise that :meth:`failure` sorts: it returns a
     :class:`Retryable` for an overloaded service or a lost connection, and raises ``ModelRequestRejected``
@@ -128,8 +132,9 @@ class RetryingCaller:
 
     errors: tuple[type[Exception], ...] = ()
 
-    def __init__(self, policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, client: ClientT, policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
                  seed: int | None = None) -> None:
+        self.client = client
         self.policy = policy
         self.sleep = sleep
         self.rng = random.Random(seed)

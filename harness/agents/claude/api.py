@@ -12,8 +12,6 @@ agent error with the API's own message.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import anthropic
@@ -43,15 +41,10 @@ def api_error_text(exc: anthropic.APIStatusError) -> str:
     return f"HTTP {exc.status_code} {kind}: {message}"
 
 
-class MessagesCaller(RetryingCaller):
+class MessagesCaller(RetryingCaller[anthropic.Anthropic]):
     """``client.beta.messages.create`` with deskbench's retry policy; keeps a running retry count."""
 
     errors = (anthropic.APIStatusError, anthropic.APIConnectionError)
-
-    def __init__(self, client: anthropic.Anthropic, policy: RetryPolicy, *,
-                 sleep: Callable[[float], None] = time.sleep, seed: int | None = None) -> None:
-        super().__init__(policy, sleep=sleep, seed=seed)
-        self.client = client
 
     def create(self, stream: bool = False, **request: Any) -> CallOutcome:
         """One call, retried by the policy; ``stream`` uses the SDK's streaming helper (long outputs, big

@@ -10,8 +10,6 @@ unknown model, 403 for a bad key) is the agent's, raised as
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -24,7 +22,6 @@ from harness.agents.retry import (
     ModelRequestRejected,
     Retryable,
     RetryingCaller,
-    RetryPolicy,
     retry_after_seconds,
 )
 
@@ -36,15 +33,10 @@ def api_error_text(exc: errors.APIError) -> str:
     return f"HTTP {exc.code} {exc.status or 'ERROR'}: {exc.message}"
 
 
-class GenerateCaller(RetryingCaller):
+class GenerateCaller(RetryingCaller[genai.Client]):
     """``client.models.generate_content`` with deskbench's retry policy; keeps a running retry count."""
 
     errors = (errors.APIError, *_TRANSPORT)
-
-    def __init__(self, client: genai.Client, policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
-                 seed: int | None = None) -> None:
-        super().__init__(policy, sleep=sleep, seed=seed)
-        self.client = client
 
     def generate(self, **request: Any) -> CallOutcome:
         """One call (``model``, ``contents``, ``config``), retried by the policy."""

@@ -9,8 +9,6 @@ request the API refuses (400 and other 4xx) is the agent's bug, raised as
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -21,7 +19,6 @@ from harness.agents.retry import (
     ModelRequestRejected,
     Retryable,
     RetryingCaller,
-    RetryPolicy,
     retry_after_seconds,
 )
 
@@ -48,15 +45,10 @@ def sort_openai_error(exc: Exception, rejected_by: str) -> Retryable:
     return Retryable(None, f"{type(exc).__name__}: {exc}")  # connection errors, timeouts included
 
 
-class ResponsesCaller(RetryingCaller):
+class ResponsesCaller(RetryingCaller[openai.OpenAI]):
     """``client.responses.create`` with retries; keeps a running retry count."""
 
     errors = (openai.APIStatusError, openai.APIConnectionError)
-
-    def __init__(self, client: openai.OpenAI, policy: RetryPolicy, *,
-                 sleep: Callable[[float], None] = time.sleep, seed: int | None = None) -> None:
-        super().__init__(policy, sleep=sleep, seed=seed)
-        self.client = client
 
     def create(self, **request: Any) -> CallOutcome:
         return self.with_retries(lambda: self._attempt(request))

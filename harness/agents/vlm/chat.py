@@ -10,25 +10,18 @@ own message.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import openai
 
 from harness.agents.openai.api import sort_openai_error  # OpenAI's error body, which vLLM's server also sends
-from harness.agents.retry import CallOutcome, Retryable, RetryingCaller, RetryPolicy
+from harness.agents.retry import CallOutcome, Retryable, RetryingCaller
 
 
-class ChatCaller(RetryingCaller):
+class ChatCaller(RetryingCaller[openai.OpenAI]):
     """``client.chat.completions.create`` retried by the policy; keeps a running retry count."""
 
     errors = (openai.APIStatusError, openai.APIConnectionError)
-
-    def __init__(self, client: openai.OpenAI, policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
-                 seed: int | None = None) -> None:
-        super().__init__(policy, sleep=sleep, seed=seed)
-        self.client = client
 
     def create(self, **request: Any) -> CallOutcome:
         return self.with_retries(lambda: self._attempt(request))
