@@ -38,15 +38,15 @@ def test_an_osworld_format_task_runs_on_past_a_failing_command_unless_the_step_c
                                                                                       no_leftovers: None) -> None:
     """OSWorld's setup does not judge exit codes and its tasks (they name a ``snapshot``) rely on it; ``check``
     decides per step either way."""
-    fails = {"type": "execute", "parameters": {"command": "ls /no/such/folder"}}
-    marks = {"type": "execute", "parameters": {"command": "touch /tmp/after"}}
-    looks = {"type": "execute", "parameters": {"command": "test -f /tmp/after"}}
+    fails: dict[str, object] = {"type": "execute", "parameters": {"command": "ls /no/such/folder"}}
+    marks: dict[str, object] = {"type": "execute", "parameters": {"command": "touch /tmp/after"}}
+    looks: dict[str, object] = {"type": "execute", "parameters": {"command": "test -f /tmp/after"}}
     lenient = check_setup(_task([fails, marks, looks], snapshot="os"), RUN)  # type: ignore[arg-type]
     assert lenient.ok, lenient.error  # the steps after the failing one ran
-    checked = {"type": "execute", "parameters": {"command": "ls /no/such/folder", "check": True}}
+    checked: dict[str, object] = {"type": "execute", "parameters": {"command": "ls /no/such/folder", "check": True}}
     strict = check_setup(_task([checked, marks], snapshot="os"), RUN)  # type: ignore[arg-type]
     assert not strict.ok and strict.error is not None and "config[0] execute" in strict.error
-    unchecked = {"type": "execute", "parameters": {"command": "ls /no/such/folder", "check": False}}
+    unchecked: dict[str, object] = {"type": "execute", "parameters": {"command": "ls /no/such/folder", "check": False}}
     assert check_setup(_task([unchecked, marks, looks]), RUN).ok  # type: ignore[arg-type]
 
 
@@ -71,3 +71,38 @@ def test_every_offline_osworld_setup_runs(desktop_image: str, office_image: str,
     # os/a462a795 runs `sudo su - charles` for a user that does not exist: it fails in OSWorld's VM too, and runs on
     # there because OSWorld does not judge exit codes; so does deskbench for OSWorld's tasks
     assert failed == {}
+
+
+def test_relative_paths_are_in_the_desktop_users_home_as_in_osworld(tmp_path: Path, desktop_image: str,
+                                                                   no_leftovers: None) -> None:
+    """OSWorld's server works in the user's home: its tasks download ``setup.sh`` and read ``out.txt`` there."""
+    from harness.checkers.context import EvalContext
+    from harness.checkers.getters import vm_file
+    from harness.sandbox.container import start_sandbox
+    from harness.setup import SetupContext, run_steps
+
+    (tmp_path / "os").mkdir()
+    (tmp_path / "os" / "setup.sh").write_text("echo 54\n")
+    task = task_from_dict({
+        "id": "relative", "instruction": "x", "snapshot": "os",
+        "config": [{"type": "upload_file", "parameters": {"files": [{"local_path": "setup.sh", "path": "setup.sh"}]}},
+                   {"type": "execute", "parameters": {"command": "bash /home/user/setup.sh > ~/out.txt",
+                                                      "shell": True}}],
+        "evaluator": {"func": "exact_match", "result": {"type": "vm_file", "path": "out.txt", "dest": "out.txt"},
+                      "expected": {"type": "rule", "rules": {"expected": "54"}}}}, tmp_path / "os" / "relative.json")
+    with start_sandbox("desktop", labels={"deskbench.run": RUN}) as box:
+        run_steps(SetupContext(box.guest, task, tmp_path), task.config)
+        assert task.evaluator.result is not None and not isinstance(task.evaluator.result, list)
+        copied = vm_file(EvalContext(box.guest, task, tmp_path, None), task.evaluator.result)
+    assert Path(copied).read_text() == "54\n"
+
+
+@pytest.mark.parametrize(("given", "read_as"), [
+    ("setup.sh", "/home/user/setup.sh"), ("Downloads/Secrets of Video.pptx", "/home/user/Downloads/Secrets of Video.pptx"),
+    ("~/Desktop/x.txt", "/home/user/Desktop/x.txt"), ("~", "/home/user"), ("/etc/hosts", "/etc/hosts"),
+    ("~other/x", "/home/user/~other/x"),
+])
+def test_a_task_path_reads_as_osworlds_server_reads_it(given: str, read_as: str) -> None:
+    from harness.sandbox.guest import desktop_path
+
+    assert desktop_path(given) == read_as

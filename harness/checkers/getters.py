@@ -20,13 +20,14 @@ from harness.checkers.getter_params import (
 )
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
-from harness.sandbox.guest import UnscorableOutput
+from harness.sandbox.guest import UnscorableOutput, desktop_path
 from harness.tasks.resources import ResourceUnavailable, resolve_resource
 from harness.tasks.schema import Getter
 
 
 def _copy_out(ctx: EvalContext, path: str, dest: str | None) -> str | None:
     """Copy a desktop file into the cache folder; None when it does not exist (the agent did not make it)."""
+    path = desktop_path(path)
     try:
         data = ctx.guest.read_file(path)
     except GuestError as exc:

@@ -41,7 +41,7 @@ from harness.checkers.getter_params import (
 )
 from harness.checkers.registry import getter
 from harness.errors import CheckerError, GuestError
-from harness.sandbox.guest import UnscorableOutput
+from harness.sandbox.guest import UnscorableOutput, desktop_path
 from harness.tasks.schema import Getter
 
 HOME = "/home/user"
@@ -60,6 +60,7 @@ def read_guest_file(ctx: EvalContext, name: str, path: str, cap: int = CONFIG_CA
     A file the desktop made unreadable or too large raises UnscorableOutput
     (scored as the agent's doing); any other guest failure is a CheckerError.
     """
+    path = desktop_path(path)
     try:
         return ctx.guest.read_file(path, max_bytes=cap)
     except GuestError as exc:

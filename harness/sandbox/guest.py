@@ -118,6 +118,23 @@ def _read_bounded(resp: http.client.HTTPResponse, limit: int) -> bytes:
     return data
 
 
+#: the desktop user's home: the working folder of OSWorld's in-VM server, so its tasks' relative paths start here
+DESKTOP_HOME = "/home/user"
+
+
+def desktop_path(path: str) -> str:
+    """``path`` as OSWorld's server reads it: ``~`` is the desktop user's home, and so is a relative path's base.
+
+    OSWorld's tasks name some files that way (``setup.sh``, ``Downloads/x.pptx``,
+    ``~/Desktop/x``); the guest itself takes absolute paths only.
+    """
+    if path == "~" or path.startswith("~/"):
+        return DESKTOP_HOME + path[1:]
+    if path and not path.startswith("/"):
+        return f"{DESKTOP_HOME}/{path}"
+    return path
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """What a command run in the desktop printed and returned."""

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from harness.errors import DeskbenchError, GuestError, SetupError
-from harness.sandbox.guest import GuestClient, Window
+from harness.sandbox.guest import GuestClient, Window, desktop_path
 from harness.tasks.params import AbsoluteGuestPath, Command, GuestPath, ResourceFile, StepParams
 from harness.tasks.resources import ResourceUnavailable, resolve_resource
 from harness.tasks.schema import SetupStep, Task
@@ -165,7 +165,7 @@ class OpenParams(StepParams):
 @step("open", params=OpenParams)
 def open_path(ctx: SetupContext, params: dict[str, Any]) -> None:
     """Open a file with its default application."""
-    ctx.guest.spawn(["xdg-open", str(params["path"])])
+    ctx.guest.spawn(["xdg-open", desktop_path(str(params["path"]))])
 
 
 class FilesParams(StepParams):
@@ -180,7 +180,7 @@ def put_files(ctx: SetupContext, params: dict[str, Any]) -> None:
         if not ref:
             raise SetupError("each file needs 'url' or 'local_path'")
         data = resolve_resource(ctx.task, str(ref)).read_bytes()
-        ctx.guest.write_file(str(entry["path"]), data)
+        ctx.guest.write_file(desktop_path(str(entry["path"])), data)
 
 
 class WriteFileParams(StepParams):
