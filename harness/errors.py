@@ -59,3 +59,8 @@ class ConfigError(DeskbenchError):
 class InfraError(DeskbenchError):
     """A service the episode depends on, outside the sandbox, stayed unavailable (the model API after its
     retries): an infrastructure error, never counted against the agent."""
+
+
+class DeadlineReached(DeskbenchError):
+    """The episode's time limit ran out inside a command (a setup step's, a tool's): enforced there, not only
+    between steps. The episode decides whose it is: the agent's during its turns, a setup error before them."""

@@ -35,7 +35,15 @@ from harness.actions.vocabulary import Control, action_to_dict
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
 from harness.checkers import GETTERS, METRICS, EvalContext, Verdict, evaluate
 from harness.checkers.limits import CheckerLimit, metric_deadline
-from harness.errors import CheckerError, DeskbenchError, GuestError, InfraError, SandboxError, SetupError
+from harness.errors import (
+    CheckerError,
+    DeadlineReached,
+    DeskbenchError,
+    GuestError,
+    InfraError,
+    SandboxError,
+    SetupError,
+)
 from harness.runner.blame import (
     CHECKER_LIMIT,
     PIDS_EXHAUSTED,
@@ -155,7 +163,7 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
                 timings.env_start = box.start_seconds
                 phase = "setup"
                 t = time.monotonic()
-                run_steps(SetupContext(box.guest, task, cache), task.config)
+                _setup_within(box, task, cache, deadline)
                 timings.setup = time.monotonic() - t
                 phase = "agent"
                 t = time.monotonic()
@@ -163,8 +171,10 @@ def run_episode(spec: EpisodeSpec, agent: Agent, options: EpisodeOptions) -> Epi
                           if options.trajectories is not None else None)
                 try:
                     checkpoint = partial(_checkpoint, record, box, task, cache, loop, t)
-                    _agent_loop(box, agent, spec, loop, deadline, writer, checkpoint if spec.checkpoints else None,
-                                seed=options.seed + spec.repeat, policy=options.policy)
+                    with box.guest.within(deadline):
+                        _agent_loop(box, agent, spec, loop, deadline, writer,
+                                    checkpoint if spec.checkpoints else None, seed=options.seed + spec.repeat,
+                                    policy=options.policy)
                     timings.agent = time.monotonic() - t
                     phase = "evaluation"
                     t = time.monotonic()
@@ -247,7 +257,7 @@ def _agent_outcome(box: Sandbox, exc: Exception) -> AgentOutcome | None:
     """The agent's failure for what went wrong during its turns or the scoring; None: not the agent's doing."""
     if isinstance(exc, AgentOutcome):
         return exc
-    if isinstance(exc, EpisodeTimeout):
+    if isinstance(exc, (EpisodeTimeout, DeadlineReached)):  # cut inside the agent's own command: its time ran out
         return AgentOutcome(TIMEOUT, str(exc))
     if isinstance(exc, UnscorableOutput):
         return AgentOutcome(UNSCORABLE_OUTPUT, f"the desktop left an output that cannot be scored: {exc}")
@@ -335,6 +345,16 @@ def _unmet_needs(task: Task, options: EpisodeOptions) -> tuple[Status, str] | No
 
 class _AgentFailure(DeskbenchError):
     """The agent raised; the message keeps the exception's type and text."""
+
+
+def _setup_within(box: Sandbox, task: Task, cache: Path, deadline: float) -> None:
+    """The task's setup, cut at the episode's time limit: a setup that outlasts it is a setup error, not the
+    agent's (its turns have not begun)."""
+    try:
+        with box.guest.within(deadline):
+            run_steps(SetupContext(box.guest, task, cache), task.config)
+    except DeadlineReached as exc:
+        raise SetupError(f"setup ran past the episode's time limit: {exc}") from None
 
 
 def _check_deadline(deadline: float, where: str) -> None:

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.errors import GuestError, SandboxError
+from harness.errors import DeadlineReached, GuestError, SandboxError
 from harness.store.values import Screenshot as Screenshot  # defined at the bottom, re-exported here
 
 ImageFormat = Literal["png", "jpeg", "webp"]
@@ -171,6 +171,7 @@ class GuestClient:
         self.sealed = False  # the desktop is up: a lost connection is an event, not re-dialled
         self.checking = False  # commands run as the checkers' user unless a caller says otherwise
         self._deadline: float | None = None  # inside checkers(): no command runs past it (time.monotonic())
+        self._episode_deadline: float | None = None  # inside within(): commands are cut there (DeadlineReached)
         self._conn: _UnixConnection | None = None
         self._lock = threading.Lock()
 
@@ -188,6 +189,20 @@ class GuestClient:
             yield self
         finally:
             self.checking, self._deadline = before
+
+    @contextmanager
+    def within(self, deadline: float) -> Iterator[GuestClient]:
+        """Within: no command runs past ``deadline`` (``time.monotonic()``); one it cuts raises DeadlineReached.
+
+        A setup step's or the agent's command can take minutes: the episode's
+        time limit is enforced inside it, not only between steps.
+        """
+        before = self._episode_deadline
+        self._episode_deadline = deadline
+        try:
+            yield self
+        finally:
+            self._episode_deadline = before
 
     # -- transport
     def _request(self, method: str, path: str, body: bytes | None = None, *, query: dict[str, Any] | None = None,
@@ -281,12 +296,20 @@ class GuestClient:
         """
         if self.checking and self._deadline is not None:
             timeout = max(1.0, min(timeout, self._deadline - time.monotonic()))
+        cut_at = self._episode_deadline if not self.checking else None
+        if cut_at is not None:
+            left = cut_at - time.monotonic()
+            if left <= 0:
+                raise DeadlineReached(f"the episode's time limit ran out before the command {str(cmd)[:200]}")
+            timeout = min(timeout, left)
         payload: dict[str, Any] = {"cmd": cmd, "timeout": timeout, "cwd": cwd, "env": env, "stdin": stdin,
                                    "as": self._identity(as_guest)}
         if shell is not None:
             payload["shell"] = shell
         v = self._json("POST", "/run", payload, timeout=timeout + 30)
         result = CommandResult(int(v["exit_code"]), v["stdout"], v["stderr"], bool(v["timed_out"]), float(v["duration"]))
+        if result.timed_out and cut_at is not None and time.monotonic() >= cut_at - 0.5:
+            raise DeadlineReached(f"the episode's time limit ran out during the command {str(cmd)[:200]}")
         if result.timed_out and payload["as"] == "checker":
             # a checker's command that runs out its time on the desktop's state (a FIFO it reads, a huge file):
             # the desktop's doing, scored as such rather than left unscored
