@@ -32,6 +32,8 @@ from harness.setup.steps import wait_for_window
 from harness.tools.computer import ComputerTool
 
 LINE = "alpha beta gamma"
+#: still for 0.3 s: shorter than a caret's blink (~0.5 s), which would otherwise keep a wait going to its cap
+QUIET = SettlePolicy(window=0.3, cap=5.0, react=0.0)
 Gesture = Literal["double_click", "triple_click", "left_click_drag"]
 GESTURES: tuple[Gesture, ...] = ("double_click", "triple_click", "left_click_drag")
 
@@ -188,14 +190,14 @@ def app(box: Sandbox, which: str) -> Iterator[Words]:
         margins = (150, 30)  # toolbars (undo enabled) above the page, word count in the status bar below
     window = wait_for_window(guest, title, timeout=60)
     guest.activate_window(window.id)
-    Settler(guest, SettlePolicy(window=1.0, cap=30.0, react=0.0)).wait()  # the app has drawn itself
+    Settler(guest, QUIET).wait()  # the app has drawn itself
     if which == "writer":  # LibreOffice takes keys a few seconds after its window shows; then focus the page
         time.sleep(4.0)
         guest.input({"op": "click", "button": "left", "x": window.x + window.width // 2, "y": window.y + 300})
-        Settler(guest, SettlePolicy(window=0.5, cap=10.0, react=0.0)).wait()
+        Settler(guest, QUIET).wait()
     before = guest.screenshot("png", pointer=False).data
     guest.input({"op": "type", "text": LINE})
-    Settler(guest, SettlePolicy(window=0.5, cap=10.0, react=0.0)).wait()
+    Settler(guest, QUIET).wait()
     area = (window.x, window.y + margins[0], window.x + window.width, window.y + window.height - margins[1])
     words = changed_columns(before, guest.screenshot("png", pointer=False).data, area)
     if len(words.spans) < 3:

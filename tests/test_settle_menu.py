@@ -36,7 +36,7 @@ def writer(office_image: str) -> Iterator[Sandbox]:
         box.guest.spawn(["soffice", "--writer", "--norestore"])
         wait_for_window(box.guest, "Writer", timeout=60)
         time.sleep(4.0)  # LibreOffice takes input a few seconds after its window shows (its window is drawn by then)
-        Settler(box.guest, SettlePolicy(window=1.0, cap=10.0, react=0.0)).wait()
+        Settler(box.guest, SettlePolicy(window=0.3, cap=5.0, react=0.0)).wait()  # shorter than a caret's blink
         yield box
 
 
