@@ -61,6 +61,20 @@ def test_pyautogui_snippets_from_task_files_drive_the_desktop(desktop_image: str
     assert outcome.ok, outcome.error
 
 
+
+def test_pyautogui_hotkey_takes_its_keys_as_one_list(desktop_image: str, no_leftovers: None) -> None:
+    """``pyautogui.hotkey(["shift", "a"])``, the form OSWorld's GIMP tasks use (``["ctrl", "q"]`` to quit)."""
+    task = _task([
+        {"type": "launch", "parameters": {"command": ["xterm", "-e", "bash", "-c", "read -n1 k; echo $k > /tmp/key"]}},
+        {"type": "execute", "parameters": {"command": "for i in $(seq 100); do xdotool search --class xterm && break;"
+                                                      " sleep 0.1; done; sleep 0.5", "shell": True}},
+        {"type": "execute", "parameters": {"command": ["python", "-c",
+                                                       "import pyautogui; pyautogui.hotkey(['shift', 'a'])"]}},
+        {"type": "execute", "parameters": {"command": "for i in $(seq 50); do test -s /tmp/key && break; sleep 0.1;"
+                                                      " done; grep -qx A /tmp/key", "shell": True}}])
+    outcome = check_setup(task, RUN)  # type: ignore[arg-type]
+    assert outcome.ok, outcome.error
+
 @pytest.mark.skipif(not OSWORLD.is_dir(), reason="shared/osworld is beside the project")
 def test_every_offline_osworld_setup_runs(desktop_image: str, office_image: str, osworld_image: str,
                                          no_leftovers: None) -> None:
