@@ -20,7 +20,7 @@ import anthropic
 
 from harness.actions.vocabulary import ToolAction
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn, Usage
-from harness.agents.claude.api import CallOutcome, MessagesCaller, RetryPolicy
+from harness.agents.claude.api import CallOutcome, MessagesCaller
 from harness.agents.claude.history import (
     Message,
     assistant_params,
@@ -81,7 +81,7 @@ class ClaudeAgent(Agent):
                                             if self.options.settle_window > 0 else None)
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()
-        policy = RetryPolicy(self.options.max_retries, self.options.retry_base_delay, self.options.retry_max_delay)
+        policy = self.options.retry_policy()
         self.caller = MessagesCaller(self.client, policy, sleep=sleep or time.sleep)
         #: one dict per model call of the current episode: tokens, cost, latency, retries (for trajectories)
         self.calls: list[dict[str, Any]] = []

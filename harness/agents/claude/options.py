@@ -6,23 +6,23 @@ here, so a run's agent configuration is one flat, typed record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.agents.claude.versions import ToolsetName
-from harness.errors import ConfigError
+from harness.agents.options import AgentOptions, none_words, split_commas
 
 DEFAULT_MODEL = "claude-sonnet-4-6"  # current, and speaks computer_20251124 with zoom
 ToolKind = Literal["computer", "bash", "editor"]
 BATCH = 5  # screenshots dropped at once: benchmarks/pruning.py, 50 steps: $0.52 an episode, against $0.93 one at a time
 
 
-class ClaudeOptions(BaseModel):
-    """Options of the ``claude`` agent (strings from the command line are converted)."""
+class ClaudeOptions(AgentOptions):
+    """Options of the ``claude`` agent (strings from the command line are converted); the price, retry and endpoint
+    knobs (``price``, ``pricing``, ``base_url``, ``max_retries``...) are every model agent's, from AgentOptions."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    agent: ClassVar[str] = "claude"
 
     model: str = DEFAULT_MODEL
     #: force a toolset instead of the one the model was trained with
@@ -36,7 +36,6 @@ class ClaudeOptions(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=1)
     #: extended thinking budget in tokens (None or 0: off); must be below max_tokens
     thinking_budget: int | None = Field(default=None, ge=0)
-    system_suffix: str = ""
     #: screenshots kept in the history (older ones become a short placeholder); None keeps all
     keep_screenshots: int | None = Field(default=3, ge=1)
     #: drop old screenshots only in batches of this many, so the cached prefix survives that many turns
@@ -50,16 +49,6 @@ class ClaudeOptions(BaseModel):
     settle_cap: float = Field(default=2.0, gt=0)
     #: send the desktop as it is at the start with the instruction (saves the model a screenshot step)
     initial_screenshot: bool = True
-    max_retries: int = Field(default=6, ge=0)
-    retry_base_delay: float = Field(default=1.0, ge=0)
-    retry_max_delay: float = Field(default=60.0, ge=0)
-    request_timeout: float = Field(default=300.0, gt=0)
-    #: the Messages API address; None uses ANTHROPIC_BASE_URL or the SDK's default
-    base_url: str | None = None
-    #: an extra price table (JSON) extending the built-in one
-    pricing: str | None = None
-    #: USD per million input and output tokens, for a model no price table knows ("3/15" on the command line)
-    price: tuple[float, float] | None = None
     #: stream calls whose max_tokens reach this (long outputs, big thinking budgets outlive a plain request)
     stream_from_tokens: int = Field(default=16_000, ge=1)
     #: extra calls within one step for a reply cut off by max_tokens, a pause_turn or a turn of thinking only
@@ -70,31 +59,12 @@ class ClaudeOptions(BaseModel):
     @field_validator("extra_betas", "tools", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(v.strip() for v in value.split(",") if v.strip())
-        return value
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _split_price(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            parts = [v.strip() for v in value.replace(",", "/").split("/")]
-            if len(parts) != 2:
-                raise ValueError("give the price as INPUT/OUTPUT in USD per million tokens, e.g. 3/15")
-            return tuple(parts)
-        return value
-
-    @field_validator("price")
-    @classmethod
-    def _positive_price(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
-        if value is not None and min(value) < 0:
-            raise ValueError("prices cannot be negative")
-        return value
+        return split_commas(value)
 
     @field_validator("thinking_budget", "keep_screenshots", mode="before")
     @classmethod
     def _none_words(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "off") else value
+        return none_words(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> ClaudeOptions:
@@ -111,13 +81,3 @@ class ClaudeOptions(BaseModel):
         if not self.tools:
             raise ValueError("tools must name at least one of computer, bash, editor")
         return self
-
-    @classmethod
-    def parse(cls, values: Mapping[str, Any]) -> ClaudeOptions:
-        """Validate options; a ConfigError lists what was wrong and the known option names."""
-        try:
-            return cls.model_validate(dict(values))
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
-                                 for e in exc.errors(include_url=False))
-            raise ConfigError(f"claude agent options: {problems} (known: {', '.join(cls.model_fields)})") from None
