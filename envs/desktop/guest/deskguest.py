@@ -693,7 +693,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         pid, _uid, _gid = struct.unpack("3i", request.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
-        return pid == 0
+        return int(pid) == 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
         try:
