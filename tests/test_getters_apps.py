@@ -251,5 +251,7 @@ def test_vlc_playing_info_from_the_real_web_interface(osworld: Sandbox, tmp_path
                   and is_vlc_playing(s, rule) == 1.0 and s, "VLC playing the file", 60)
     assert "<state>playing</state>" in Path(status).read_text()
     assert is_vlc_playing(status, {"type": "file_name", "file_name": "Other.wav"}) == 0.0
+    # any answer but 200 is no status, as in OSWorld (a desktop that changed VLC's password is scored, not skipped)
+    assert get(osworld, tmp_path, "vlc_playing_info", dest="denied.xml", password="wrong") is None
     vlcrc = get(osworld, tmp_path, "vlc_config", dest="vlcrc")
     assert "http-password=password" in Path(vlcrc).read_text()
