@@ -31,6 +31,7 @@ import pytest
 from harness.agents.registry import REDACTED, agent_spec, is_secret_option, make_agent, redact_spec, split_spec
 from harness.errors import ConfigError
 from harness.mockapi import MockServer, load_scripts
+from harness.mockapi.faults import Faults
 from harness.sandbox.container import GUEST_MOUNT
 from harness.sandbox.engine import docker_client
 from harness.sandbox.guest import GuestClient
@@ -150,7 +151,9 @@ class KeySeeingServer(MockServer):
 
 @pytest.fixture
 def key_seeing_server() -> Iterator[KeySeeingServer]:
-    server = KeySeeingServer(load_scripts(SMOKE))
+    # each answer takes 0.5 s, as a model's would: a smoke episode then lives long enough for the watcher to read
+    # its desktop from inside before it ends (with instant answers one could end between inspect and exec)
+    server = KeySeeingServer(load_scripts(SMOKE), Faults(delay=0.5))
     server.keys = []
     with server:
         yield server

@@ -26,7 +26,7 @@ from harness.tasks.schema import SetupStep, Task
 
 logger = logging.getLogger(__name__)
 
-WINDOW_WAIT_S = 15.0
+WINDOW_WAIT_S = 30.0  # a loaded 2-core machine took over 15 s to map a terminal a setup opened (CI)
 
 
 @dataclass
