@@ -82,6 +82,15 @@ def parse_action(value: Any, where: str = "action") -> ToolAction | Control:
         raise UnknownActionError(f"{where}: {describe_validation_error(exc, value)}") from None
 
 
+def parse_tool_call(tool: str, arguments: dict[str, Any]) -> ToolAction:
+    """A model's call of a declared deskbench tool (``bash``, the text editor) as an action; UnknownActionError
+    names the tool and what was wrong with its arguments (the providers' agents send it back to the model)."""
+    action = parse_action({**arguments, "tool": tool}, where=f"invalid arguments for {tool}")
+    if isinstance(action, str):  # unreachable for an object; keeps the type exact
+        raise UnknownActionError(f"invalid arguments for {tool}")
+    return action
+
+
 def describe_validation_error(exc: ValidationError, value: Any) -> str:
     """One readable line from pydantic's error list, preferring the most specific entry.
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.actions.vocabulary import ComputerAction, ToolAction, parse_action
+from harness.actions.vocabulary import ComputerAction, ToolAction, parse_tool_call
 from harness.agents.gemini.grid import GRID, Grid
 from harness.errors import UnknownActionError
 
@@ -123,12 +123,9 @@ def to_actions(name: str, args: dict[str, Any], grid: Grid, custom: tuple[str, .
 def _custom(name: str, args: dict[str, Any]) -> ToolAction:
     """A declared deskbench tool (bash, the text editor): its arguments checked by the action vocabulary."""
     try:
-        action = parse_action({**args, "tool": name}, where=f"invalid arguments for {name}")
+        return parse_tool_call(name, args)
     except UnknownActionError as exc:
         raise CallError(str(exc)) from None
-    if isinstance(action, str):  # unreachable for an object; keeps the type exact
-        raise CallError(f"invalid arguments for {name}")
-    return action
 
 
 def _short(value: Any, limit: int = 60) -> str:

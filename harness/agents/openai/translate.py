@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from harness.actions.vocabulary import ComputerAction, ToolAction, parse_action
+from harness.actions.vocabulary import ComputerAction, ToolAction, parse_tool_call
 from harness.agents.claude.scaling import Scaling
 from harness.agents.claude.translate import model_screenshot
 from harness.agents.openai.keys import combination
@@ -147,13 +147,9 @@ def function_action(name: str, arguments: str, enabled: tuple[str, ...]) -> Tool
     if not isinstance(data, dict):
         raise CallInputError(f"the arguments of {name} must be a JSON object, got {type(data).__name__}")
     try:
-        action = parse_action({k: v for k, v in data.items() if v is not None} | {"tool": name},
-                              where=f"invalid arguments for {name}")
+        return parse_tool_call(name, {k: v for k, v in data.items() if v is not None})
     except UnknownActionError as exc:
         raise CallInputError(str(exc)) from None
-    if isinstance(action, str):  # unreachable for an object; keeps the type exact
-        raise CallInputError(f"invalid arguments for {name}")
-    return action
 
 
 def _short(value: Any, limit: int = 100) -> str:
