@@ -135,7 +135,7 @@ def check_billing(side: Side, results: list[EpisodeResult]) -> None:
 
 def test_four_agents_solve_the_smoke_suite_and_one_report_shows_them_side_by_side(
         sides: list[Side], tmp_path: Path, desktop_image: str) -> None:
-    runs = {side.agent: tmp_path / f"pytest-side-{side.agent}" for side in sides}
+    runs = {side.agent: tmp_path / f"pytest-side-{side.agent}-{os.getpid()}" for side in sides}
     procs = {side.agent: start_run(side, runs[side.agent]) for side in sides}
     outputs = {agent: proc.communicate(timeout=600) for agent, proc in procs.items()}
     failed = {agent: outputs[agent][1][-2000:] for agent, proc in procs.items() if proc.returncode != 0}

@@ -61,6 +61,8 @@ from .faults_support import (
 from .test_run_resume import deskbench_run, wait_for_lines
 
 pytestmark = pytest.mark.docker
+SESSION = os.getpid()  # in every run id: two test sessions on one engine must not share a container label
+
 TASKS = load_tasks(SMOKE)
 BY_ID = {t.id: t for t in TASKS}
 CLAUDE_MODEL = "claude-sonnet-4-5"
@@ -100,7 +102,7 @@ def test_a_dead_desktop_mid_episode_is_retried_to_success(fault: str, tmp_path: 
     started = time.monotonic()
     tasks = _tasks("hello-file", "count-errors")
     planned = episode_ids(tasks)
-    folder = RunFolder(tmp_path / f"pytest-faults-{fault.replace(' ', '-')}")
+    folder = RunFolder(tmp_path / f"pytest-faults-{fault.replace(' ', '-')}-{SESSION}")
     PAUSE.arm([tasks[0].id])
     run = Background(execute_run, tasks, RunConfig(agent=AGENT, parallel=1), folder)
     PAUSE.wait_reached()
@@ -131,7 +133,7 @@ def test_the_engine_crashes_and_comes_back_mid_run(tmp_path: Path, desktop_image
     started = time.monotonic()
     tasks = _tasks("hello-file", "count-errors", "env-report", "fix-typo", "change-port")
     planned = episode_ids(tasks)
-    folder = RunFolder(tmp_path / "pytest-faults-engine")
+    folder = RunFolder(tmp_path / f"pytest-faults-engine-{SESSION}")
     PAUSE.arm([tasks[0].id])
     run = Background(execute_run, tasks, RunConfig(agent=AGENT, parallel=2), folder)
     restart = threading.Timer(8.0, start_dockerd)
@@ -196,7 +198,7 @@ def test_the_model_api_overloaded_for_a_minute(tmp_path: Path, desktop_image: st
     monkeypatch.setenv("ANTHROPIC_API_KEY", "pytest-key")  # the mock ignores it; the SDK wants one
     tasks = _tasks("hello-file")
     planned = episode_ids(tasks)
-    folder = RunFolder(tmp_path / "pytest-faults-overloaded")
+    folder = RunFolder(tmp_path / f"pytest-faults-overloaded-{SESSION}")
     faults = Faults(fail_for_seconds=60.0, fail_from_call=2, status=529, retry_after=5.0)
     with MockServer(load_scripts(SMOKE), faults) as server:
         spec = agent_spec("claude", {"model": CLAUDE_MODEL, "base_url": server.url})
@@ -224,7 +226,7 @@ def test_the_harness_stopped_then_resumed(sig: signal.Signals, tmp_path: Path, d
     """SIGINT (a clean stop: exit 130, containers removed) or SIGKILL (containers left) mid-run, then a resume."""
     started = time.monotonic()
     planned = episode_ids(TASKS)
-    run_dir = tmp_path / f"pytest-faults-{sig.name}"
+    run_dir = tmp_path / f"pytest-faults-{sig.name}-{SESSION}"
     proc = deskbench_run(run_dir)
     wait_for_lines(run_dir / "episodes.jsonl", 2, proc)
     in_flight = running_episodes(run_dir.name)
@@ -267,7 +269,7 @@ def test_the_run_folder_becomes_unwritable(tmp_path: Path, desktop_image: str, n
             rerun = _unwritable_by_injection(tmp_path, planned, monkeypatch)
             note = f"failure injected at the write (no mount, no chattr here); {rerun} run on resume"
         else:
-            run_dir = place.folder / "pytest-faults-unwritable"
+            run_dir = place.folder / f"pytest-faults-unwritable-{SESSION}"
             proc = deskbench_run(run_dir)
             wait_for_lines(run_dir / "episodes.jsonl", 2, proc)
             place.break_it(run_dir)
@@ -305,7 +307,7 @@ def _unwritable_by_injection(tmp_path: Path, planned: list[str], monkeypatch: py
 
     from harness.store import run_folder as module
 
-    folder = RunFolder(tmp_path / "pytest-faults-unwritable")
+    folder = RunFolder(tmp_path / f"pytest-faults-unwritable-{SESSION}")
     broken = threading.Event()
     real_open: Callable[..., object] = open
 
@@ -360,7 +362,7 @@ def test_a_checker_that_raises_is_a_checker_error_and_the_run_goes_on(tmp_path: 
     assert not (tmp_path / "refused").exists()
     tasks = [raising, *_tasks("hello-file", "count-errors")]
     planned = episode_ids(tasks)
-    folder = RunFolder(tmp_path / "pytest-faults-checker")
+    folder = RunFolder(tmp_path / f"pytest-faults-checker-{SESSION}")
     execute_run(tasks, RunConfig(agent="oracle", parallel=2), folder)
 
     by_id = audit(folder, planned)

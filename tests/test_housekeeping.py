@@ -41,7 +41,7 @@ def _idle_containers(image: str, run_id: str, count: int) -> list[str]:
 
 def test_listing_while_another_process_removes_containers_never_raises(desktop_image: str) -> None:
     """A thread removes containers in a loop while the listing functions are asked again and again."""
-    run_id = "pytest-list-race"
+    run_id = f"pytest-list-race-{os.getpid()}"
     names = _idle_containers(desktop_image, run_id, 16)
     errors: list[BaseException] = []
     done = threading.Event()

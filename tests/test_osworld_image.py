@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from harness.tasks.screen import DESKBENCH_SCREEN, OSWORLD_SCREEN, parse_screen,
 
 REPO = Path(__file__).resolve().parents[1]
 OSWORLD = REPO.parent / "shared" / "osworld"
-LABELS = {"deskbench.run": "pytest-osworld-image"}
+LABELS = {"deskbench.run": f"pytest-osworld-image-{os.getpid()}"}
 
 
 def _task(domain: str, apps: list[str] | None = None, config: list[dict[str, Any]] | None = None,

@@ -96,7 +96,7 @@ def test_a_cluster_run_writes_the_folder_a_local_run_writes(cluster: Any, tmp_pa
 
 
 def test_a_node_killed_mid_run_loses_and_duplicates_nothing(cluster: Any, tmp_path: Path) -> None:
-    run_dir = tmp_path / "pytest-ray-node-lost"
+    run_dir = tmp_path / f"pytest-ray-node-lost-{os.getpid()}"
     proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "3")
     wait_for(lambda: len(containers_of(run_dir)) == 2, 120, "an episode on each node")
     worker = next(n for n in cluster.list_all_nodes() if not n.head)
@@ -115,7 +115,7 @@ def test_a_node_killed_mid_run_loses_and_duplicates_nothing(cluster: Any, tmp_pa
 
 
 def test_ctrl_c_leaves_no_container_and_a_driver_killed_with_sigkill_resumes(cluster: Any, tmp_path: Path) -> None:
-    run_dir = tmp_path / "pytest-ray-driver-stopped"
+    run_dir = tmp_path / f"pytest-ray-driver-stopped-{os.getpid()}"
     proc = deskbench(run_dir, cluster.address, "--agent", SLOW_AGENT, "--budgets", "2")
     wait_for(lambda: len(containers_of(run_dir)) == 2, 120, "an episode on each node")
     os.kill(proc.pid, signal.SIGINT)
