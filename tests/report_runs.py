@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.agents.registry import agent_spec
+from harness.agents.spec import build_spec
 from harness.mockapi import MockServer, load_scripts
 from harness.runner.run import RunConfig, execute_run
 from harness.store.run_folder import RunFolder
@@ -39,7 +39,7 @@ def make_report_runs(root: Path) -> dict[str, Path]:
     os.environ["ANTHROPIC_API_KEY"] = "pytest-key"  # the mock ignores it; the SDK wants one
     try:
         with MockServer(load_scripts(SMOKE)) as server:
-            spec = agent_spec("claude", {"model": CLAUDE_MODEL, "base_url": server.url})
+            spec = build_spec("claude", {"model": CLAUDE_MODEL, "base_url": server.url})
             execute_run(tasks, RunConfig(agent=spec, budgets=(15,), parallel=2), RunFolder(runs["claude"]))
     finally:
         if old_key is None:

@@ -27,7 +27,8 @@ from harness.agents.claude.history import (
 from harness.agents.claude.versions import ToolsetName, model_spec
 from harness.agents.pricing import rates_for
 from harness.agents.random_agent import RandomAgent
-from harness.agents.registry import AGENTS, agent_spec, make_agent, split_spec
+from harness.agents.registry import AGENTS, make_agent
+from harness.agents.spec import build_spec
 from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, MockServer
 from harness.tools.result import ToolResult
@@ -269,7 +270,7 @@ def test_thinking_blocks_go_back_with_their_signature() -> None:
     ({"thinking_budget": "2048", "temperature": "0.5"}, "temperature cannot be set"),
     ({"keep_screenshots": "-1"}, "keep_screenshots"),
     ({"tools": "computer,mouse"}, "tools"),
-    ({"colour": "blue"}, "colour: Extra inputs"),
+    ({"colour": "blue"}, "colour: unknown option"),
 ])
 def test_bad_options_are_config_errors(options: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -394,10 +395,10 @@ def test_claude_fail_and_random_are_registered_and_options_reach_the_factory(mon
     assert make_agent("noop").name == "noop"
     agent = make_agent("claude", {"model": "claude-haiku-4-5", "tool_version": "20250124", "thinking_budget": "1024"})
     assert isinstance(agent, ClaudeAgent) and agent.toolset.name == "20250124" and agent.editor_version == "20250124"
-    spec = agent_spec("claude", {"model": "claude-opus-4-5", "system_suffix": "a&b=c?"})
-    assert split_spec(spec) == ("claude", {"model": "claude-opus-4-5", "system_suffix": "a&b=c?"})
+    spec = build_spec("claude", {"model": "claude-opus-4-5", "system_suffix": "a&b=c?", "thinking_budget": "2048"})
+    assert spec.options == {"model": "claude-opus-4-5", "system_suffix": "a&b=c?", "thinking_budget": 2048}
     assert make_agent(spec).model_name() == "claude-opus-4-5"
-    with pytest.raises(ConfigError, match="does not take the options model"):
+    with pytest.raises(ConfigError, match="agent 'oracle' option model: unknown option"):
         make_agent("oracle", {"model": "x"})
 
 
@@ -431,7 +432,7 @@ def test_random_agent_is_seeded_and_stays_on_screen() -> None:
     assert first == actions(7) and first != actions(8)
     assert all(a.coordinate is None or (0 <= a.coordinate[0] < 800 and 0 <= a.coordinate[1] < 600) for a in first)
     with pytest.raises(ConfigError):
-        RandomAgent(seed="many")
+        RandomAgent(seed="many")  # type: ignore[arg-type]
 
 
 def test_fail_agent_says_fail_at_once() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from harness.agents.claude import ClaudeAgent
-from harness.agents.registry import agent_spec
+from harness.agents.spec import build_spec
 from harness.mockapi import Faults, MockServer, load_scripts
 from harness.runner import EpisodeOptions, EpisodeSpec, RunConfig, execute_run, run_episode
 from harness.store import RunFolder
@@ -73,7 +73,7 @@ def priced(usage: dict[str, int]) -> float:
 
 def test_smoke_suite_solved_by_claude_replaying_reference_solutions_and_billed_exactly(
         server: MockServer, api_key: None, tmp_path: Path, desktop_image: str, no_claude_leftovers: None) -> None:
-    spec = agent_spec("claude", {"model": MODEL, "base_url": server.url})
+    spec = build_spec("claude", {"model": MODEL, "base_url": server.url})
     results = execute_run(TASKS, RunConfig(agent=spec, budgets=(15,)), RunFolder(tmp_path / "pytest-claude-smoke"))
     by_task = {r.task_id: r for r in results}
     assert set(by_task) == {t.id for t in TASKS}
@@ -171,6 +171,6 @@ def test_fail_and_random_agents_run_episodes(tmp_path: Path, desktop_image: str,
     hello = [task("hello-file")]
     fail = execute_run(hello, RunConfig(agent="fail", budgets=(5,)), RunFolder(tmp_path / "pytest-claude-fail"))
     assert [(r.status, r.steps_used, r.last_control) for r in fail] == [("failure", 1, "FAIL")]
-    rand = execute_run(hello, RunConfig(agent="random?seed=1&actions=2", budgets=(3,)),
+    rand = execute_run(hello, RunConfig(agent=build_spec("random", {"seed": 1, "actions": 2}), budgets=(3,)),
                        RunFolder(tmp_path / "pytest-claude-random"))
     assert [(r.status, r.steps_used) for r in rand] == [("failure", 3)]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.agents.registry import agent_spec
+from harness.agents.spec import build_spec
 from harness.checkers import METRICS
 from harness.errors import EngineUnavailable, TaskFileError
 from harness.mockapi import Faults, MockServer, load_scripts
@@ -201,7 +201,7 @@ def test_the_model_api_overloaded_for_a_minute(tmp_path: Path, desktop_image: st
     folder = RunFolder(tmp_path / f"pytest-faults-overloaded-{SESSION}")
     faults = Faults(fail_for_seconds=60.0, fail_from_call=2, status=529, retry_after=5.0)
     with MockServer(load_scripts(SMOKE), faults) as server:
-        spec = agent_spec("claude", {"model": CLAUDE_MODEL, "base_url": server.url})
+        spec = build_spec("claude", {"model": CLAUDE_MODEL, "base_url": server.url})
         execute_run(tasks, RunConfig(agent=spec, parallel=1), folder)
         calls = server.log()
 

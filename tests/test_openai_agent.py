@@ -20,8 +20,9 @@ from harness.agents.claude.agent import ModelStopped
 from harness.agents.openai import OpenAIAgent, choose_display
 from harness.agents.openai.translate import CallInputError, computer_actions, function_action
 from harness.agents.pricing import rates_for
-from harness.agents.registry import agent_spec, make_agent
+from harness.agents.registry import make_agent
 from harness.agents.retry import ModelRequestRejected
+from harness.agents.spec import build_spec
 from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, Script
 from harness.mockapi.openai_responses import MALICIOUS, ResponsesMockServer
@@ -289,12 +290,13 @@ def test_registry_builds_the_agent_and_bad_options_are_one_line(monkeypatch: pyt
         make_agent("openai", {"model": "gpt-9-cua", "api_key": "k"})
     with pytest.raises(ConfigError, match="tools must include computer"):
         make_agent("openai", {"tools": "bash", "api_key": "k"})
-    with pytest.raises(ConfigError, match="openai agent options: environment"):
+    with pytest.raises(ConfigError, match="agent 'openai' option environment"):
         make_agent("openai", {"environment": "amiga", "api_key": "k"})
     agent = make_agent("openai", {"api_key": "k", "tools": "computer,bash"})
     assert isinstance(agent, OpenAIAgent) and agent.function_names == ("bash",)
-    spec = agent_spec("openai", {"api_key": "sk-pytest-secret", "environment": "ubuntu"})
-    assert "sk-pytest-secret" not in spec and "api_key=redacted" in spec  # the key never reaches a manifest
+    spec = build_spec("openai", {"api_key": "sk-pytest-secret", "environment": "ubuntu"})
+    assert "sk-pytest-secret" not in f"{spec} {spec!r} {spec.identity()}"  # the key never reaches a manifest
+    assert spec.options["api_key"] == "redacted"
     agent = make_agent(spec)
     assert isinstance(agent, OpenAIAgent) and agent.client.api_key == "sk-pytest-secret"
 

@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -28,7 +29,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from harness.agents.registry import REDACTED, agent_spec, is_secret_option, make_agent, redact_spec, split_spec
+from harness.agents.registry import REDACTED, AgentSpec, build_spec, is_secret_option, make_agent
 from harness.errors import ConfigError
 from harness.mockapi import MockServer, load_scripts
 from harness.mockapi.faults import Faults
@@ -57,10 +58,14 @@ def new_marker() -> str:
 
 def test_secret_options_are_redacted_in_the_spec_yet_reach_the_agent() -> None:
     marker = new_marker()
-    spec = agent_spec(KEYED, {"api_key": marker})
-    assert spec == f"{KEYED}?api_key={REDACTED}"
+    spec = build_spec(KEYED, {"api_key": marker})
+    assert spec.options == {"api_key": REDACTED}
+    shown = [str(spec), repr(spec), spec.model_dump_json(), json.dumps(spec.identity()), str(spec.model_dump())]
+    assert not [text for text in shown if marker in text]
     agent = make_agent(spec)
     assert isinstance(agent, KeyedAgent) and agent.api_key == marker
+    # pickled (as the Ray executor ships it to a node's process) the secret still reaches the agent
+    assert make_agent(pickle.loads(pickle.dumps(spec))).api_key == marker  # type: ignore[attr-defined]
     assert make_agent(spec, {"api_key": "given-directly"}).api_key == "given-directly"  # type: ignore[attr-defined]
 
 
@@ -74,17 +79,20 @@ def test_which_options_are_credentials(option: str, secret: bool) -> None:
 
 def test_hand_written_specs_and_error_messages_are_redacted() -> None:
     marker = new_marker()
-    assert redact_spec(f"claude?model=m&api_key={marker}&max_tokens=5") == \
-        f"claude?model=m&api_key={REDACTED}&max_tokens=5"
-    assert redact_spec("claude") == "claude"
+    legacy = build_spec(f"{KEYED}?api_key={marker}")  # the old query-string form, still accepted
+    assert legacy.options == {"api_key": REDACTED} and marker not in repr(legacy)
     with pytest.raises(ConfigError) as raised:
-        split_spec(f"x?api_key={marker}&api_key={marker}")
+        build_spec(f"{KEYED}?api_key={marker}&api_key={marker}")
     assert marker not in str(raised.value)
+    with pytest.raises(ConfigError) as raised:
+        build_spec(KEYED, {"api_key": marker, "api_kye": marker})
+    assert "api_kye: unknown option" in str(raised.value) and marker not in str(raised.value)
 
 
 def test_a_redacted_secret_this_process_was_never_given_is_asked_for_again() -> None:
-    with pytest.raises(ConfigError, match=r"secret.*--agent-option never_given_token="):
-        make_agent(f"{KEYED}?never_given_token={REDACTED}")
+    read_back = AgentSpec.model_validate({"name": KEYED, "options": {"api_key": REDACTED}})  # as from a manifest
+    with pytest.raises(ConfigError, match=r"secret.*--agent-option api_key="):
+        make_agent(read_back)
 
 
 # ------------------------------------------------------------------ a real run, watched while it runs
@@ -243,8 +251,8 @@ def test_api_key_option_is_redacted_in_manifest_records_and_output_and_a_resume_
     code, output = run_cli(args, env, tmp_path / "output.txt")
     assert code == 0, output  # the agent exists only if it got the real key
     manifest = read_manifest(run_dir)
-    assert manifest is not None and manifest.identity["agent"] == f"{KEYED}?api_key={REDACTED}"
-    assert f"api_key={REDACTED}" in output
+    assert manifest is not None and manifest.identity["agent"] == {"name": KEYED, "options": {"api_key": REDACTED}}
+    assert f'api_key="{REDACTED}"' in output
     assert leaks(marker, run_dir, output) == []
     # the spec in the manifest does not change with the key, so the same command resumes the run
     code, again = run_cli(args, env, tmp_path / "again.txt")

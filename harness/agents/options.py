@@ -32,7 +32,7 @@ def none_words(value: Any) -> Any:
 class AgentOptions(BaseModel):
     """Base of a model agent's options; a subclass adds its own fields and names itself in ``agent``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)  # the CLI lists them
 
     #: the agent's name in error lines
     agent: ClassVar[str] = "agent"
@@ -40,16 +40,21 @@ class AgentOptions(BaseModel):
     price_example: ClassVar[str] = "3/15"
 
     system_suffix: str = ""
+    """Text appended to the agent's system prompt."""
     max_retries: int = Field(default=6, ge=0)
+    """Retries of a model call that failed for a transient reason (rate limit, overload, network)."""
     retry_base_delay: float = Field(default=1.0, ge=0)
+    """Seconds before the first retry; each further retry waits twice as long."""
     retry_max_delay: float = Field(default=60.0, ge=0)
+    """The longest wait between two retries, in seconds."""
     request_timeout: float = Field(default=300.0, gt=0)
-    #: the API's address; None uses the provider's environment variable or the SDK's default
+    """Seconds one model call may take before it counts as failed."""
     base_url: str | None = None
-    #: an extra price table (JSON) extending the built-in one
+    """The API's address; None uses the provider's environment variable or the SDK's default."""
     pricing: str | None = None
-    #: USD per million input and output tokens, for a model no price table knows ("3/15" on the command line)
+    """An extra price table (JSON) extending the built-in one."""
     price: tuple[float, float] | None = None
+    """USD per million input and output tokens, for a model no price table knows ("3/15" on the command line)."""
 
     @field_validator("price", mode="before")
     @classmethod
@@ -78,7 +83,19 @@ class AgentOptions(BaseModel):
         try:
             return cls.model_validate(dict(values))
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
-                                 for e in exc.errors(include_url=False))
-            known = sorted(cls.model_fields, key=lambda name: name != "model")  # the model first, then as declared
-            raise ConfigError(f"{cls.agent} agent options: {problems} (known: {', '.join(known)})") from None
+            raise option_error(cls.agent, cls, exc) from None
+
+
+def option_error(agent: str, model: type[BaseModel], exc: ValidationError) -> ConfigError:
+    """One line: the agent, each option at fault and what is wrong with it, and the options it knows.
+
+    pydantic's messages do not repeat the input, so a bad secret's value is not in the line.
+    """
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "options"
+        what = {"extra_forbidden": "unknown option", "missing": f"required (--agent-option {where}=...)"}.get(
+            error["type"], error["msg"])
+        problems.append(f"{where}: {what}")
+    known = sorted(model.model_fields, key=lambda name: name != "model")  # the model first, then as declared
+    return ConfigError(f"agent {agent!r} option {'; '.join(problems)} (known options: {', '.join(known) or 'none'})")

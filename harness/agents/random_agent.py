@@ -10,33 +10,40 @@ from __future__ import annotations
 import random
 import string
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from harness.actions.vocabulary import ComputerAction, ComputerActionName
 from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
-from harness.errors import ConfigError
+from harness.agents.options import option_error
 
 KEYS = ("Return", "Escape", "Tab", "BackSpace", "space", "Up", "Down", "Left", "Right", "ctrl+a", "ctrl+z")
 POINTER: tuple[ComputerActionName, ...] = ("mouse_move", "left_click", "double_click", "right_click")
 KINDS: tuple[ComputerActionName, ...] = (*POINTER, "scroll", "key", "type")
 
 
-def _int_option(name: str, value: int | str, minimum: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(f"random agent option {name} must be an integer, got {value!r}") from None
-    if number < minimum:
-        raise ConfigError(f"random agent option {name} must be at least {minimum}, got {number}")
-    return number
+class RandomOptions(BaseModel):
+    """Options of the ``random`` agent (strings from the command line are converted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    seed: int = Field(default=0, ge=0)
+    """Seed of the actions, mixed with the run's seed and the task: the same seeds give the same actions."""
+    actions: int = Field(default=1, ge=1)
+    """Random computer actions per turn."""
 
 
 class RandomAgent(Agent):
     """``actions`` random computer actions per turn; the same seeds (option and run) and task give the same actions."""
 
     name = "random"
+    Options = RandomOptions
 
-    def __init__(self, seed: int | str = 0, actions: int | str = 1) -> None:
-        self.seed = _int_option("seed", seed, 0)
-        self.actions = _int_option("actions", actions, 1)
+    def __init__(self, seed: int = 0, actions: int = 1) -> None:
+        try:
+            options = RandomOptions(seed=seed, actions=actions)
+        except ValidationError as exc:
+            raise option_error(self.name, RandomOptions, exc) from None
+        self.seed, self.actions = options.seed, options.actions
         self.rng = random.Random(self.seed)
         self.screen = (1280, 800)
 

@@ -356,6 +356,15 @@ def _register_result_commands() -> None:
 _register_result_commands()
 
 
+def _register_agent_commands() -> None:
+    from harness.cli import agents
+
+    agents.register(app)
+
+
+_register_agent_commands()
+
+
 def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # same clean-up path as Ctrl-C
 

@@ -13,11 +13,11 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 
-from harness.agents.registry import agent_spec
+from harness.agents.spec import build_spec
 from harness.errors import ConfigError, TaskFileError
 from harness.runner.executor import Executor, make_executor
 from harness.runner.policy import Confirmer
@@ -42,7 +42,7 @@ class RunOptions:
     suite: Path | str = BUILT_IN_SUITE
     agent: str = "oracle"
     model: str | None = None
-    agent_options: Mapping[str, str] = field(default_factory=dict)
+    agent_options: Mapping[str, Any] = field(default_factory=dict)  # CLI strings or typed Python values
     budgets: Sequence[int] = (15,)
     sweep: str = "independent"
     repeats: int = 1
@@ -90,7 +90,8 @@ def prepare_run(options: RunOptions) -> PreparedRun:
     agent_options = dict(options.agent_options)
     if options.model is not None:
         agent_options["model"] = options.model
-    spec = agent_spec(options.agent, agent_options)  # the options travel with the agent's spec to every episode
+    # typed and validated now, before the suite is read or anything is written; it travels to every episode
+    spec = build_spec(options.agent, agent_options)
     tasks, invalid = load_checked(options.suite)  # every task checked statically before any container or model call
     if invalid and not options.skip_invalid:
         raise TaskFileError(refusal(invalid))
@@ -104,7 +105,7 @@ def prepare_run(options: RunOptions) -> PreparedRun:
                        policy=options.policy, confirm=options.confirm, allow_hosts=tuple(options.allow_hosts),
                        screen=options.screen or suite_screen(options.suite), network=options.network,
                        checkers=checkers)
-    label = f"{options.agent}-{options.model}" if options.model else options.agent
+    label = f"{spec.name}-{options.model}" if options.model else spec.name
     folder = RunFolder(options.run_dir or default_run_dir(default_results(), label))
     check_run(tasks, config, folder)
     return PreparedRun(tasks, invalid, config, folder)
@@ -114,7 +115,7 @@ def run_suite(suite: Path | str = BUILT_IN_SUITE, agent: str = "oracle", model: 
               budgets: Sequence[int] = (15,), repeats: int = 1, parallel: int = 2, timeout: float = 900.0,
               run_dir: Path | str | None = None, sweep: Sweep = "independent", retries: int = 2,
               model_calls: int | None = None, seed: int = 0, screenshots: bool = True,
-              agent_options: Mapping[str, str] | None = None, screen: tuple[int, int] | None = None,
+              agent_options: Mapping[str, Any] | None = None, screen: tuple[int, int] | None = None,
               executor: Executor | str | None = None, on_result: OnResult | None = None,
               ray_address: str | None = None, policy: str | None = None, confirm: Confirmer | None = None,
               allow_hosts: Sequence[str] = (), network: bool = False, checkers: str = "osworld",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
+    from harness.agents.spec import AgentSpec
     from harness.checkers.semantics import Semantics
     from harness.runner.episode import EpisodeOptions, EpisodeSpec
     from harness.store.records import EpisodeResult
@@ -41,7 +42,7 @@ class RemoteExecutor(Executor, Protocol):
     when ``stop`` is set before it ends (the attempt is not recorded).
     """
 
-    def attempt(self, spec: EpisodeSpec, agent: str, checkers: Semantics, options: EpisodeOptions,
+    def attempt(self, spec: EpisodeSpec, agent: AgentSpec, checkers: Semantics, options: EpisodeOptions,
                 model_calls: int, stop: threading.Event) -> EpisodeResult: ...
 
 

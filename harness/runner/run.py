@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.agents.registry import make_agent, redact_spec
+from harness.agents.registry import make_agent
+from harness.agents.spec import SpecField, recorded_spec
 from harness.checkers.semantics import Semantics, scoring_under
 from harness.errors import ConfigError, EngineUnavailable
 from harness.runner.episode import EpisodeOptions, EpisodeSpec, run_episode
@@ -57,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RunConfig:
-    agent: str = "oracle"
+    agent: SpecField = SpecField("oracle")  # an AgentSpec; a name (or package.module:Class) is converted once
     budgets: Sequence[int] = (15,)
     repeats: int = 1
     parallel: int = 1  # concurrent episodes, i.e. containers
@@ -96,6 +97,7 @@ class RunPlan:
 
 
 def new_run_id(agent: str) -> str:
+    """A run folder's name: the time and the agent's label, safe as a file name."""
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + agent.replace(":", "_").replace("/", "_")
 
 
@@ -169,7 +171,7 @@ def check_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder) -> Ru
     old = read_manifest(folder.path) if folder.path.is_dir() else None
     if old is not None:
         images = image_digests(tasks, config.image) if todo else dict(old.identity.get("images") or {})
-        check_resume(old, run_manifest(tasks, config, run_plan.fallback, images), folder.path)
+        check_resume(upgraded(old), run_manifest(tasks, config, run_plan.fallback, images), folder.path)
     return run_plan
 
 
@@ -192,7 +194,7 @@ def execute_run(tasks: Sequence[Task], config: RunConfig, folder: RunFolder, on_
         todo = _remaining(run_plan.jobs, folder, config.retries)
         preflight([job.spec for job, _ in todo], config)
         _settle_manifest(folder, tasks, config, run_plan, images_known=bool(todo))
-        recorded = record_invalid(folder, invalid, config.budgets, config.repeats, config.agent)
+        recorded = record_invalid(folder, invalid, config.budgets, config.repeats, config.agent.name)
         if todo:
             remove_orphans(folder)
         if on_plan is not None:
@@ -363,7 +365,7 @@ def image_digests(tasks: Sequence[Task], default: str) -> dict[str, str]:
 def run_manifest(tasks: Sequence[Task], config: RunConfig, fallback: dict[str, str],
                  images: dict[str, str]) -> RunManifest:
     identity = {
-        "agent": redact_spec(config.agent), "model": make_agent(config.agent).model_name(),
+        "agent": config.agent.identity(), "model": make_agent(config.agent).model_name(),
         "budgets": sorted(set(config.budgets)), "repeats": config.repeats, "sweep": config.sweep,
         "seed": config.seed, "suite_hash": suite_hash(tasks), "tasks": len(tasks), "image": config.image,
         "images": images, "screen": list(config.screen), "timeout": config.timeout,
@@ -393,7 +395,18 @@ def _settle_manifest(folder: RunFolder, tasks: Sequence[Task], config: RunConfig
     if old is None:
         write_manifest(folder.path, new)
         return
-    check_resume(old, new, folder.path)
+    check_resume(upgraded(old), new, folder.path)
+
+
+def upgraded(old: RunManifest) -> RunManifest:
+    """An older manifest as this version compares it: its agent's ``name?k=v`` string read as name and typed options.
+
+    Only for the comparison: the file keeps what it says.
+    """
+    agent = old.identity.get("agent")
+    if not isinstance(agent, str):
+        return old
+    return old.model_copy(update={"identity": {**old.identity, "agent": recorded_spec(agent)}})
 
 
 def default_run_dir(root: Path, agent: str) -> Path:

@@ -25,36 +25,41 @@ class ClaudeOptions(AgentOptions):
     agent: ClassVar[str] = "claude"
 
     model: str = DEFAULT_MODEL
-    #: force a toolset instead of the one the model was trained with
+    """The Claude model to call."""
     tool_version: ToolsetName | None = None
-    #: override the beta header the toolset implies (e.g. for a newer beta)
+    """Force a toolset instead of the one the model was trained with."""
     beta: str | None = None
-    #: further beta headers, comma-separated on the command line
+    """Override the beta header the toolset implies (e.g. for a newer beta)."""
     extra_betas: tuple[str, ...] = ()
+    """Further beta headers, comma-separated on the command line."""
     tools: tuple[ToolKind, ...] = ("computer", "bash", "editor")
+    """The tools offered to the model, comma-separated on the command line."""
     max_tokens: int = Field(default=4096, ge=1)
+    """The most tokens one reply may have (thinking included)."""
     temperature: float | None = Field(default=None, ge=0, le=1)
-    #: extended thinking budget in tokens (None or 0: off); must be below max_tokens
+    """Sampling temperature (None: the API's default)."""
     thinking_budget: int | None = Field(default=None, ge=0)
-    #: screenshots kept in the history (older ones become a short placeholder); None keeps all
+    """Extended thinking budget in tokens (None or 0: off); must be below max_tokens."""
     keep_screenshots: int | None = Field(default=3, ge=1)
-    #: drop old screenshots only in batches of this many, so the cached prefix survives that many turns
-    #: (1 drops one per turn and rewrites the prefix every turn)
+    """Screenshots kept in the history (older ones become a short placeholder); None keeps all."""
     screenshot_drop_chunk: int = Field(default=BATCH, ge=1)
+    """Drop old screenshots only in batches of this many, so the cached prefix survives that many turns (1 drops one
+    per turn and rewrites the prefix every turn)."""
     prompt_caching: bool = True
-    #: after a computer action, wait until the screen has not changed (and the desktop's CPU was quiet) for
-    #: this many seconds before the screenshot the model sees; 0 turns the wait off (benchmarks/settle.py)
+    """Mark the conversation's prefix for the API's prompt cache."""
     settle_window: float = Field(default=0.1, ge=0)
-    #: the longest that wait may last, in seconds (an animation never settles)
+    """After a computer action, wait until the screen has not changed (and the desktop's CPU was quiet) for this many
+    seconds before the screenshot the model sees; 0 turns the wait off (benchmarks/settle.py)."""
     settle_cap: float = Field(default=2.0, gt=0)
-    #: send the desktop as it is at the start with the instruction (saves the model a screenshot step)
+    """The longest that wait may last, in seconds (an animation never settles)."""
     initial_screenshot: bool = True
-    #: stream calls whose max_tokens reach this (long outputs, big thinking budgets outlive a plain request)
+    """Send the desktop as it is at the start with the instruction (saves the model a screenshot step)."""
     stream_from_tokens: int = Field(default=16_000, ge=1)
-    #: extra calls within one step for a reply cut off by max_tokens, a pause_turn or a turn of thinking only
+    """Stream calls whose max_tokens reach this (long outputs, big thinking budgets outlive a plain request)."""
     max_continuations: int = Field(default=2, ge=0)
-    #: largest max_tokens a cut-off reply is retried with (each retry doubles it)
+    """Extra calls within one step for a reply cut off by max_tokens, a pause_turn or a turn of thinking only."""
     max_tokens_ceiling: int = Field(default=64_000, ge=1)
+    """Largest max_tokens a cut-off reply is retried with (each retry doubles it)."""
 
     @field_validator("extra_betas", "tools", mode="before")
     @classmethod

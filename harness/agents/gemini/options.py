@@ -29,19 +29,23 @@ class GeminiOptions(AgentOptions):
     price_example: ClassVar[str] = "0.5/3"
 
     model: str = DEFAULT_MODEL
-    #: the computer-use environment declared to the model (ENVIRONMENT_DESKTOP or ENVIRONMENT_BROWSER)
+    """The Gemini computer-use model to call."""
     environment: Environment = "desktop"
-    #: deskbench's bash and text editor are offered as custom functions beside the predefined UI actions
+    """The computer-use environment declared to the model (ENVIRONMENT_DESKTOP or ENVIRONMENT_BROWSER)."""
     tools: Annotated[tuple[ToolKind, ...], BeforeValidator(split_commas)] = ("computer", "bash", "editor")
-    #: predefined functions the model is told not to use (the browser-only ones by default)
+    """Deskbench's bash and text editor are offered as custom functions beside the predefined UI actions."""
     exclude: Annotated[tuple[str, ...], BeforeValidator(split_commas)] = BROWSER_ONLY
+    """Predefined functions the model is told not to use (the browser-only ones by default)."""
     safety_confirmation: SafetyConfirmation = "deny"
+    """A call the safety service says needs confirmation: deny it, hand it to the run's confirmation policy, or allow it."""
     max_output_tokens: int = Field(default=4096, ge=1)
+    """The most tokens one response may have."""
     temperature: float | None = Field(default=None, ge=0, le=2)
-    #: screenshots kept in the history (older function responses lose theirs); None keeps all
+    """Sampling temperature (None: the API's default)."""
     keep_screenshots: Annotated[int | None, BeforeValidator(none_words)] = Field(default=3, ge=1)
-    #: the API version in the path (None: the SDK's default)
+    """Screenshots kept in the history (older function responses lose theirs); None keeps all."""
     api_version: str | None = None
+    """The API version in the path (None: the SDK's default)."""
 
     @field_validator("tools")
     @classmethod

@@ -20,19 +20,22 @@ class OpenAIOptions(AgentOptions):
     price_example: ClassVar[str] = "3/12"
 
     model: str = DEFAULT_MODEL
-    #: what the computer tool says the machine is (the desktops are Debian with openbox)
+    """The computer-use model to call."""
     environment: Literal["linux", "ubuntu", "windows", "mac", "browser"] = "linux"
-    #: computer is OpenAI's tool; bash and editor are deskbench's own, declared as function tools
+    """What the computer tool says the machine is (the desktops are Debian with openbox)."""
     tools: Annotated[tuple[ToolKind, ...], BeforeValidator(split_commas)] = ("computer", "bash", "editor")
+    """Computer is OpenAI's tool; bash and editor are deskbench's own, declared as function tools."""
     max_output_tokens: Annotated[int | None, BeforeValidator(none_words)] = Field(default=None, ge=1)
-    #: reasoning summaries the model writes with each call (None: not asked for)
+    """The most tokens one response may have (None: the API's default)."""
     reasoning_summary: Annotated[Literal["auto", "concise", "detailed"] | None, BeforeValidator(none_words)] = None
-    #: pending safety checks: "policy" runs the flagged action unless the confirmation policy denies it (and
-    #: acknowledges the checks only then); "refuse" never runs it and tells the model to ask the user
+    """Reasoning summaries the model writes with each call (None: not asked for)."""
     safety_checks: Literal["policy", "refuse"] = "policy"
+    """Pending safety checks: "policy" runs the flagged action unless the confirmation policy denies it (and
+    acknowledges the checks only then); "refuse" never runs it and tells the model to ask the user."""
     initial_screenshot: bool = True
-    #: the key; None reads OPENAI_API_KEY (a spec string shows it as redacted)
+    """Send the desktop as it is at the start with the instruction (saves the model a screenshot step)."""
     api_key: str | None = None
+    """The key; None reads OPENAI_API_KEY."""
 
     @field_validator("tools")
     @classmethod

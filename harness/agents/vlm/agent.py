@@ -63,8 +63,6 @@ class VlmAgent(Agent):
                  sleep: Callable[[float], None] | None = None, **options: Any) -> None:
         if model is not None:
             options["model"] = model
-        if "model" not in options:
-            raise ConfigError("the vlm agent needs the model its server serves: --agent-option model=NAME")
         self.options = VlmOptions.parse(options)
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()

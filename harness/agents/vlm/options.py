@@ -28,25 +28,29 @@ class VlmOptions(AgentOptions):
     agent: ClassVar[str] = "vlm"
     price_example: ClassVar[str] = "0.2/0.6"
 
-    #: the model name the server serves (vLLM's --served-model-name)
     model: str = Field(min_length=1)
-    #: the server's key; default $VLM_API_KEY, else "EMPTY" (vLLM without --api-key accepts any)
+    """The model name the server serves (vLLM's --served-model-name)."""
     api_key: str | None = None
+    """The server's key; default $VLM_API_KEY, else "EMPTY" (vLLM without --api-key accepts any)."""
     format: PromptFormat = "pyautogui"
+    """How the model writes its actions: pyautogui code or UI-TARS calls."""
     max_tokens: int = Field(default=1024, ge=1)
+    """The most tokens one reply may have."""
     temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature (None: the server's default)."""
     top_p: float | None = Field(default=None, gt=0, le=1)
-    #: past turns whose screenshots stay in the history (older turns keep their text only)
+    """Nucleus sampling mass (None: the server's default)."""
     history: int = Field(default=3, ge=0)
-    #: the size screenshots are sent at ("1280x800"); default the screen's own size
+    """Past turns whose screenshots stay in the history (older turns keep their text only)."""
     image_size: tuple[int, int] | None = None
-    #: UI-TARS's points: "relative" on a 0-1000 grid (UI-TARS 1.0), or "absolute" pixels of a screenshot sent at
-    #: sides that are multiples of 28, as Qwen2.5-VL-based UI-TARS-1.5 writes them
+    """The size screenshots are sent at ("1280x800"); default the screen's own size."""
     coordinates: Literal["relative", "absolute"] = "relative"
-    #: seconds UI-TARS's wait() waits
+    """UI-TARS's points: "relative" on a 0-1000 grid (UI-TARS 1.0), or "absolute" pixels of a screenshot sent at sides
+    that are multiples of 28, as Qwen2.5-VL-based UI-TARS-1.5 writes them."""
     wait_seconds: float = Field(default=5.0, ge=0, le=100)
-    #: wheel clicks of one UI-TARS scroll()
+    """Seconds UI-TARS's wait() waits."""
     scroll_amount: int = Field(default=5, ge=1, le=100)
+    """Wheel clicks of one UI-TARS scroll()."""
 
     @field_validator("image_size", mode="before")
     @classmethod

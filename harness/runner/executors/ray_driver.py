@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.agents.registry import make_agent
+from harness.agents.spec import AgentSpec
 from harness.checkers.semantics import Semantics
 from harness.errors import ConfigError
 from harness.runner.episode import TRACEBACK_FILE, EpisodeOptions, EpisodeSpec
@@ -158,7 +159,7 @@ class RayExecutor:
         finally:
             self._clean_nodes()
 
-    def attempt(self, spec: EpisodeSpec, agent: str, checkers: Semantics, options: EpisodeOptions,
+    def attempt(self, spec: EpisodeSpec, agent: AgentSpec, checkers: Semantics, options: EpisodeOptions,
                 model_calls: int, stop: threading.Event) -> EpisodeResult:
         """Run one attempt on a node with a free slot; its files are unpacked into the run folder before it returns."""
         import ray
@@ -192,7 +193,8 @@ class RayExecutor:
             self.overheads.append(time.monotonic() - started - record.timings.total)
         return record
 
-    def _lost(self, spec: EpisodeSpec, options: EpisodeOptions, agent: str, status: Any, error: str) -> EpisodeResult:
+    def _lost(self, spec: EpisodeSpec, options: EpisodeOptions, agent: AgentSpec, status: Any,
+              error: str) -> EpisodeResult:
         made = make_agent(agent)
         return lost_record(spec, options.run_id, made.name, made.model_name(), status, error)
 

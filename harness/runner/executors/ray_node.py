@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.agents.registry import make_agent
+from harness.agents.spec import AgentSpec
 from harness.checkers.semantics import Semantics, scoring_under
 from harness.errors import DeskbenchError, InfraError
 from harness.runner.episode import TRACEBACK_FILE, EpisodeOptions, EpisodeSpec, run_episode
@@ -72,7 +73,9 @@ class Attempt:
     """Everything a node needs for one attempt, sent in one piece."""
 
     spec: EpisodeSpec
-    agent: str  # the agent's spec; the agent (and its API key) is made on the node, where the model is called
+    # the agent's spec; the agent is made on the node, where the model is called: its secret options ride in the
+    # spec's private copy, pickled in memory with the task (never in the manifest or on the node's disk)
+    agent: AgentSpec
     checkers: Semantics
     options: EpisodeOptions  # ``trajectories`` is replaced by the node's scratch folder
     key: str
