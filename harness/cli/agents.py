@@ -44,7 +44,7 @@ def agents(
         default = "required" if info.is_required() else _shown(info.get_default(call_default_factory=True))
         about = " ".join((info.description or "").split())
         if is_secret_option(option):
-            about += " (a credential: shown and recorded as redacted)"
+            about = f"secret, shown as redacted. {about}"
         table.add_row(*(Text(cell) for cell in (option, type_name(info.annotation), default, about.strip())))
     out.print(table)
 
