@@ -87,7 +87,7 @@ class OpenAIAgent(Agent):
 
     @classmethod
     def from_options(cls, **options: Any) -> OpenAIAgent:
-        """The registry's factory: options as strings from ``--agent-option key=value``."""
+        """The registry's factory: an AgentSpec's typed option values (or strings, converted alike)."""
         return cls(**options)
 
     def _make_client(self) -> openai.OpenAI:
