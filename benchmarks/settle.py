@@ -9,7 +9,8 @@ screenshot it returns is *stale* when it differs from the screen 2.5 s
 later by more than a caret blink (``STALE_PIXELS`` changed pixels).  A case
 whose action changed nothing on the screen is reported, since it could not
 be stale.  Prints one row per wait: stale count, and the median, p95 and
-maximum of the wait the action's screenshot added.
+maximum of the wait the action's screenshot added (the adaptive wait's look
+at the screen and the window list before the action included).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from PIL import Image, ImageChops
 from harness.actions.vocabulary import ComputerAction
 from harness.errors import GuestError
 from harness.sandbox import Sandbox, start_sandbox
-from harness.sandbox.settle import SettlePolicy, SettleWait, settle_hook
+from harness.sandbox.settle import SettlePolicy, Settler, SettleWait, settle_hook
 from harness.setup.steps import wait_for_window
 from harness.tools.computer import ComputerTool
 
@@ -51,6 +52,9 @@ class Tally:
     """One wait's results over every case and trial."""
 
     waits: list[float] = field(default_factory=list)
+    beyond: list[float] = field(default_factory=list)  # seconds waited past the screen's last change (adaptive)
+    held: int = 0  # adaptive waits held for a new top-level window (their cost is the hold, not in ``beyond``)
+    by_case: dict[str, list[float]] = field(default_factory=dict)
     stale: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
@@ -90,21 +94,23 @@ class Fixed:
 
 
 class Timed:
-    """Any wait (or none), timed: the seconds it added to the action."""
+    """Any wait (or none), timed: the seconds it added to the action, its look before the action included."""
 
     def __init__(self, inner: SettleWait | None) -> None:
         self.inner = inner
         self.added = 0.0
 
     def before(self) -> None:
+        t = time.monotonic()
         if self.inner is not None:
             self.inner.before()
+        self.added = time.monotonic() - t
 
     def wait(self) -> None:
         t = time.monotonic()
         if self.inner is not None:
             self.inner.wait()
-        self.added = time.monotonic() - t
+        self.added += time.monotonic() - t
 
 
 def waits(box: Sandbox) -> dict[str, SettleWait | None]:
@@ -150,6 +156,13 @@ def measure(trials: int, keep: Path | None = None, only: str = "") -> dict[str, 
                           file=sys.stderr, flush=True)
                     tally = tallies[name]
                     tally.waits.append(added)
+                    tally.by_case.setdefault(case, []).append(added)
+                    if isinstance(wait, Settler) and wait.history:
+                        last = wait.history[-1]
+                        if last.new_window:
+                            tally.held += 1
+                        else:
+                            tally.beyond.append(last.waited - last.last_change)
                     if effect <= STALE_PIXELS:
                         tally.unchanged.append(case)
                     elif stale > STALE_PIXELS:
@@ -165,6 +178,15 @@ def render(tallies: dict[str, Tally]) -> str:
         p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         lines.append(f"{name:<10} {len(t.waits):>7} {len(t.stale):>6} {statistics.median(t.waits) * 1000:>10.0f} "
                      f"{p95 * 1000:>8.0f} {ordered[-1] * 1000:>8.0f}")
+    cases = list(next(iter(tallies.values())).by_case) if tallies else []
+    lines.append(f"\n{'median ms per case':<34} " + " ".join(f"{name:>10}" for name in tallies))
+    for case in cases:
+        lines.append(f"{case:<34} " + " ".join(f"{statistics.median(t.by_case[case]) * 1000:>10.0f}"
+                                                for t in tallies.values()))
+    for name, t in tallies.items():
+        if t.beyond:
+            lines.append(f"{name}: past the screen's last change it waited a median {statistics.median(t.beyond) * 1000:.0f}"
+                         f" ms, max {max(t.beyond) * 1000:.0f} ms (its own cost), and held {t.held} new windows")
     for name, t in tallies.items():
         for what in t.stale:
             lines.append(f"  stale under {name}: {what}")

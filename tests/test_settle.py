@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
 
-from harness.sandbox.guest import Screenshot
+from harness.errors import GuestError
+from harness.sandbox.guest import Screenshot, Window
 from harness.sandbox.settle import CpuMeter, SettlePolicy, Settler, changed_pixels
 
 
@@ -60,13 +62,37 @@ DEFAULT = SettlePolicy()
 
 
 def settler(changes: list[float], policy: SettlePolicy = DEFAULT, busy_until: float | None = None,
-            caret: bool = False) -> tuple[Settler, ScriptedScreen, Clock]:
+            caret: bool = False, windows: Callable[[], list[Window]] | None = None
+            ) -> tuple[Settler, ScriptedScreen, Clock]:
     clock = Clock()
     screen = ScriptedScreen(clock, changes)
     cpu = ScriptedCpu(clock, busy_until) if busy_until is not None else None
     guest: Any = screen
-    s = Settler(guest, policy, cpu, clock=clock, sleep=clock.sleep, difference=caret_first if caret else pixels)
+    s = Settler(guest, policy, cpu, clock=clock, sleep=clock.sleep, difference=caret_first if caret else pixels,
+                windows=windows)
     return s, screen, clock
+
+
+def window(window_id: int, kind: str = "normal", transient_for: int | None = None) -> Window:
+    return Window(window_id, f"w{window_id}", ("app", "App"), 1, True, 0, 0, 800, 600, kind, transient_for)
+
+
+class Opens:
+    """A window list that gains ``new`` once the scripted screen has changed (the app mapped it)."""
+
+    def __init__(self, new: Window, broken: bool = False) -> None:
+        self.new = new
+        self.broken = broken
+        self.screen: ScriptedScreen | None = None
+        self.calls = 0
+
+    def __call__(self) -> list[Window]:
+        self.calls += 1
+        if self.broken:
+            raise GuestError("no window list here")
+        assert self.screen is not None
+        shown = self.screen.clock.now >= self.screen.changes[0]
+        return [window(1)] + ([self.new] if shown else [])
 
 
 def pixels(a: bytes, b: bytes) -> int:
@@ -132,7 +158,8 @@ def test_a_wait_without_before_uses_the_window_alone() -> None:
     assert 0.1 <= clock.now <= 0.14
 
 
-@pytest.mark.parametrize("bad", [dict(window=0), dict(window=3.0, cap=2.0), dict(react=5.0), dict(interval=0)])
+@pytest.mark.parametrize("bad", [dict(window=0), dict(window=3.0, cap=2.0), dict(react=5.0), dict(interval=0),
+                                 dict(new_window=-1.0)])
 def test_policies_that_cannot_work_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="settle"):
         SettlePolicy(**bad)
@@ -184,3 +211,47 @@ def test_changed_pixels_counts_what_differs_in_two_encoded_frames() -> None:
     blank = jpeg(None)
     assert changed_pixels(blank, blank) == 0
     assert 150 <= changed_pixels(blank, jpeg((10, 10, 19, 29))) <= 260  # a 10x20 block
+
+
+@pytest.mark.parametrize(("new", "held"), [
+    (window(2), True),  # a new document window: its app may lay it out again after an idle pause
+    (window(2, kind=""), True),  # no declared type is a normal window (EWMH)
+    (window(2, kind="dialog"), False),
+    (window(2, transient_for=1), False),
+])
+def test_a_new_top_level_window_is_held_past_its_first_still_moment_and_a_dialog_is_not(new: Window,
+                                                                                         held: bool) -> None:
+    opens = Opens(new)
+    s, screen, clock = settler([0.05, 0.12], windows=opens)
+    opens.screen = screen
+    act(s, clock)
+    done = s.wait()
+    assert done.new_window is held and done.reason == "still"
+    if held:  # first still at 0.22 (last change 0.12 + window): held until 0.12 + new_window
+        assert 0.12 + DEFAULT.new_window <= clock.now <= 0.12 + DEFAULT.new_window + 0.05, clock.now
+    else:
+        assert clock.now <= 0.12 + DEFAULT.window + 0.05, clock.now
+    assert opens.calls == 2  # once before the action, once when the screen first looked settled
+
+
+def test_a_change_during_the_hold_must_settle_too_and_the_cap_still_ends_the_wait() -> None:
+    opens = Opens(window(2))
+    s, screen, clock = settler([0.05, 0.12, 1.25], windows=opens)  # a redraw just before the hold ends
+    opens.screen = screen
+    act(s, clock)
+    done = s.wait()
+    assert done.new_window and clock.now >= 1.25 + DEFAULT.window, clock.now
+    opens2 = Opens(window(2))
+    capped, screen2, clock2 = settler([0.05, 0.12], SettlePolicy(cap=1.0), windows=opens2)
+    opens2.screen = screen2
+    act(capped, clock2)
+    assert capped.wait().reason == "cap" and clock2.now <= 1.03
+
+
+def test_a_guest_that_cannot_list_windows_settles_on_the_screen_alone() -> None:
+    opens = Opens(window(2), broken=True)
+    s, screen, clock = settler([0.05, 0.12], windows=opens)
+    opens.screen = screen
+    act(s, clock)
+    done = s.wait()
+    assert not done.new_window and clock.now <= 0.12 + DEFAULT.window + 0.05

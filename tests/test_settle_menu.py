@@ -55,3 +55,21 @@ def test_the_screenshot_after_a_click_that_opens_a_menu_shows_the_menu(writer: S
     assert done.changed and done.reason == "still" and done.waited < SettlePolicy().cap
     writer.guest.input({"op": "key", "keys": "Escape"})
 
+
+
+def test_the_screenshot_after_ctrl_n_shows_the_new_document_as_it_stays_and_a_dialog_is_not_held(
+        writer: Sandbox) -> None:
+    # a new Writer window lays out its ruler again about 0.8 s after it looks drawn, with screen and CPU idle
+    hook = settle_hook(writer, SettlePolicy())
+    assert hook is not None
+    tool = ComputerTool(writer.guest, writer.screen, settle=hook)
+    shown = tool.execute(ComputerAction(action="key", text="ctrl+n")).screenshot
+    assert shown is not None
+    time.sleep(2.5)
+    later = writer.guest.screenshot("png").data
+    assert hook.history[-1].new_window, "the new document window was not recognised as one"
+    assert changed(shown.data, later) <= CARET, "the settled screenshot is not the new window as it stays"
+    tool.execute(ComputerAction(action="key", text="ctrl+h"))  # Find & Replace: a dialog, not held
+    dialog = hook.history[-1]
+    assert dialog.changed and not dialog.new_window and dialog.waited < SettlePolicy().new_window, dialog
+    writer.guest.input({"op": "key", "keys": "Escape"})

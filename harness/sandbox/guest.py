@@ -159,6 +159,10 @@ class Window:
     y: int
     width: int
     height: int
+    #: the EWMH type, "normal", "dialog", ... ("" when the window declares none or the guest predates it)
+    kind: str = ""
+    #: the window this one is a dialog or a transient of, if any
+    transient_for: int | None = None
 
 
 class GuestClient:
@@ -347,7 +351,8 @@ class GuestClient:
 
     def windows(self) -> list[Window]:
         return [Window(int(w["id"]), w["title"], (w["class"][0], w["class"][1]) if len(w["class"]) == 2 else ("", ""),
-                       w["pid"], bool(w["active"]), w["x"], w["y"], w["width"], w["height"])
+                       w["pid"], bool(w["active"]), w["x"], w["y"], w["width"], w["height"],
+                       str(w.get("type") or ""), w.get("transient_for"))
                 for w in self._json("GET", "/windows")["windows"]]
 
     def activate_window(self, window_id: int) -> None:

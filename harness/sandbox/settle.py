@@ -15,6 +15,14 @@ cheap signals instead:
   the frames).  Where the host cannot see the container's processes (an
   engine in another PID namespace), only the screen is watched.
 
+A third signal covers what neither sees: an app that opens a new top-level
+window may lay it out again after a pause in which both the screen and the
+CPU are idle (LibreOffice redraws a new document's ruler about 0.8 s after
+drawing the window).  When the wait finds a new normal window that was not
+there before the action, the wait goes on ``new_window`` seconds past the
+moment it first looked settled (still ending only on a still screen);
+menus and dialogs are not held.
+
 Whatever happens, the wait ends at ``cap`` seconds (a video or a blinking
 animation never settles).
 """
@@ -32,7 +40,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image, ImageChops
 
-from harness.sandbox.guest import GUEST_UID, GuestClient
+from harness.errors import GuestError
+from harness.sandbox.guest import GUEST_UID, GuestClient, Window
 
 if TYPE_CHECKING:
     from harness.sandbox.container import Sandbox
@@ -48,7 +57,9 @@ class SettlePolicy:
     action (a caret, a toolbar button's state) does not count as the
     action's effect.  ``busy_cpu`` is the share of one core the desktop's processes (the
     guest's own left out) may use over the last ``window`` and still count
-    as idle.
+    as idle.  ``new_window`` is how long a new top-level window is watched
+    after it first looked settled (and any change in that time must itself
+    settle for ``window``).
     """
 
     window: float = 0.1
@@ -57,6 +68,7 @@ class SettlePolicy:
     interval: float = 0.02
     busy_cpu: float = 0.3
     small_change: int = 400  # pixels (a blinking caret is ~40, a menu thousands)
+    new_window: float = 1.2  # a new document's deferred layout came 0.8-0.9 s after it looked settled
 
     def __post_init__(self) -> None:
         if not (0 < self.window <= self.cap and 0 <= self.react <= self.cap):
@@ -64,6 +76,8 @@ class SettlePolicy:
                              f"most the cap ({self.cap})")
         if self.interval <= 0 or self.busy_cpu <= 0:
             raise ValueError("settle interval and busy_cpu must be positive")
+        if self.new_window < 0:
+            raise ValueError(f"settle new_window ({self.new_window}) cannot be negative")
 
 
 class SettleWait(Protocol):
@@ -82,6 +96,8 @@ class Settled:
     frames: int
     changed: bool
     reason: str  # "still" (screen and CPU quiet for the window) or "cap"
+    new_window: bool = False  # a new top-level window appeared, so the wait was held for new_window
+    last_change: float = 0.0  # seconds into the wait when the screen last changed: waited - last_change is its cost
 
 
 class CpuMeter:
@@ -148,8 +164,10 @@ class Settler:
 
     def __init__(self, guest: GuestClient, policy: SettlePolicy, cpu: CpuMeter | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 difference: Callable[[bytes, bytes], int] | None = None) -> None:
+                 difference: Callable[[bytes, bytes], int] | None = None,
+                 windows: Callable[[], list[Window]] | None = None) -> None:
         self.difference = difference or changed_pixels
+        self.windows = windows  # the window manager's list (about 0.5 ms); None: new windows are not looked for
         self.guest = guest
         self.policy = policy
         self.cpu = cpu
@@ -157,6 +175,7 @@ class Settler:
         self.sleep = sleep
         self.history: list[Settled] = []  # every wait of the episode, for benchmarks and the record
         self._baseline: bytes | None = None
+        self._windows_before: set[int] | None = None
 
     def frame(self) -> bytes:
         """The cheapest frame that shows a change: a JPEG without the pointer (equal bytes, equal screen)."""
@@ -165,6 +184,8 @@ class Settler:
     def before(self) -> None:
         """Remember the screen as it is before the action, to tell whether the action changed it yet."""
         self._baseline = self.frame()
+        listed = self._list_windows()
+        self._windows_before = None if listed is None else {w.id for w in listed}
 
     def wait(self) -> Settled:
         """Block until the screen has been still, and the CPU quiet, long enough (or ``cap`` seconds passed).
@@ -181,6 +202,7 @@ class Settler:
         cpu: deque[tuple[float, float]] = deque()
         if self.cpu is not None:
             cpu.append((start, self.cpu.seconds()))
+        held: float | None = None  # when a new top-level window had first settled: it is given new_window more
         while True:
             self.sleep(p.interval)
             frame = self.frame()
@@ -193,9 +215,29 @@ class Settler:
                 changed = changed or baseline is None or self.difference(baseline, frame) > p.small_change
             still = p.window if changed or baseline is None else p.react
             if now - last_change >= still and not self._busy(cpu, now):
-                return self._done(Settled(now - start, frames, changed, "still"))
+                if held is None and changed and self._new_top_level():
+                    held = last_change
+                if held is None or now - held >= p.new_window:
+                    return self._done(Settled(now - start, frames, changed, "still", held is not None,
+                                              last_change - start))
             if now - start >= p.cap:
-                return self._done(Settled(now - start, frames, changed, "cap"))
+                return self._done(Settled(now - start, frames, changed, "cap", held is not None, last_change - start))
+
+    def _list_windows(self) -> list[Window] | None:
+        if self.windows is None:
+            return None
+        try:
+            return self.windows()
+        except GuestError:  # a guest that cannot list windows: the screen and CPU signals still apply
+            return None
+
+    def _new_top_level(self) -> bool:
+        """Whether a normal window (not a dialog, menu or transient) appeared since :meth:`before`."""
+        if self._windows_before is None:
+            return False
+        listed = self._list_windows() or []
+        return any(w.id not in self._windows_before and w.kind in ("normal", "") and w.transient_for is None
+                   for w in listed)
 
     def _busy(self, samples: deque[tuple[float, float]], now: float) -> bool:
         """Whether the desktop's processes used more than ``busy_cpu`` of a core over the last window."""
@@ -225,7 +267,7 @@ def changed_pixels(a: bytes, b: bytes) -> int:
 def settler_for(guest: GuestClient, policy: SettlePolicy, pid: int | None, container_id: str) -> Settler:
     """A settler for a container: with its CPU meter when the host can read the container's processes."""
     cpu = CpuMeter.open(pid, container_id) if pid else None
-    return Settler(guest, policy, cpu)
+    return Settler(guest, policy, cpu, windows=guest.windows)
 
 
 def settle_hook(box: Sandbox, policy: SettlePolicy | None) -> Settler | None:

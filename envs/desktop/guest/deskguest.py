@@ -82,7 +82,9 @@ class Screen:
         self.width, self.height = geom.width, geom.height
         self.grabber = Grabber(name, self.width, self.height)
         self.atoms = {n: self.disp.intern_atom(n) for n in (
-            "_NET_CLIENT_LIST", "_NET_ACTIVE_WINDOW", "_NET_WM_NAME", "_NET_WM_PID", "UTF8_STRING")}
+            "_NET_CLIENT_LIST", "_NET_ACTIVE_WINDOW", "_NET_WM_NAME", "_NET_WM_PID", "UTF8_STRING",
+            "_NET_WM_WINDOW_TYPE")}
+        self.type_names: dict[int, str] = {}  # atom -> "normal", "dialog", ... (atoms never change meaning)
 
     def pointer(self) -> tuple[int, int]:
         with X_LOCK:
@@ -111,6 +113,8 @@ class Screen:
                 title = name.value.decode("utf-8", "replace") if name is not None else (win.get_wm_name() or "")
                 cls = win.get_wm_class() or ("", "")
                 pid = win.get_full_property(self.atoms["_NET_WM_PID"], X.AnyPropertyType)
+                kind = self._window_type(win)
+                owner = win.get_wm_transient_for()
                 geom = win.get_geometry()
                 pos = win.translate_coords(self.root, 0, 0)
             except Exception:  # the window vanished while we looked at it
@@ -119,9 +123,20 @@ class Screen:
                 "id": int(wid), "title": title if isinstance(title, str) else title.decode("latin-1"),
                 "class": list(cls), "pid": int(pid.value[0]) if pid is not None else None,
                 "active": int(wid) == active_id, "x": -pos.x, "y": -pos.y,
-                "width": geom.width, "height": geom.height,
+                "width": geom.width, "height": geom.height, "type": kind,
+                "transient_for": int(owner.id) if owner is not None else None,
             })
         return out
+
+    def _window_type(self, win: Any) -> str:
+        """The window's first EWMH type, "normal" or "dialog" for instance ("" when it declares none)."""
+        prop = win.get_full_property(self.atoms["_NET_WM_WINDOW_TYPE"], X.AnyPropertyType)
+        if prop is None or not len(prop.value):
+            return ""
+        atom = int(prop.value[0])
+        if atom not in self.type_names:
+            self.type_names[atom] = self.disp.get_atom_name(atom).removeprefix("_NET_WM_WINDOW_TYPE_").lower()
+        return self.type_names[atom]
 
 
 def draw_pointer(img: Image.Image, x: int, y: int) -> None:

@@ -52,6 +52,9 @@ class ClaudeOptions(AgentOptions):
     seconds before the screenshot the model sees; 0 turns the wait off (benchmarks/settle.py)."""
     settle_cap: float = Field(default=2.0, gt=0)
     """The longest that wait may last, in seconds (an animation never settles)."""
+    settle_new_window: float = Field(default=1.2, ge=0)
+    """After an action that opened a new top-level window, how much longer to watch it once it looks settled (apps
+    lay a new window out again after an idle pause); dialogs and menus are not held."""
     initial_screenshot: bool = True
     """Send the desktop as it is at the start with the instruction (saves the model a screenshot step)."""
     stream_from_tokens: int = Field(default=16_000, ge=1)
