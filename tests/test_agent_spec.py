@@ -112,6 +112,20 @@ def test_the_command_refuses_a_bad_option_in_one_line_and_creates_nothing(tmp_pa
     assert not folder.exists()
 
 
+@pytest.mark.parametrize(("args", "says"), [
+    (["--agent-option", "seed=1", "--agent-option", "seed=2"], "agent option 'seed' is given twice"),
+    (["--model", "a", "--agent-option", "model=b"], "--model a and --agent-option model=b disagree"),
+])
+def test_an_option_given_twice_is_refused_not_silently_overridden(args: list[str], says: str,
+                                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "pytest-spec-twice"
+    done = cli("run", "--suite", str(ONE_TASK), "--agent", "random", *args, "--run-dir", str(folder))
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert says in line, line
+    assert not folder.exists()
+
+
 def test_a_secret_option_is_redacted_in_the_manifest_and_every_shown_form() -> None:
     marker = f"sk-pytest-{uuid.uuid4().hex}"
     config = RunConfig(agent=build_spec("tests.secret_agent:KeyedAgent", {"api_key": marker}))

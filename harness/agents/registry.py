@@ -8,7 +8,7 @@ put back from the spec's private copy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from harness.agents.base import Agent
@@ -18,7 +18,7 @@ from harness.agents.spec import REDACTED, AgentSpec, as_spec, build_spec, is_sec
 from harness.errors import ConfigError
 
 __all__ = ["AGENTS", "REDACTED", "AgentFactory", "AgentSpec", "build_spec", "is_secret_option", "make_agent",
-           "parse_option"]
+           "parse_option", "parse_options"]
 
 AgentFactory = Callable[..., Agent]
 
@@ -63,6 +63,17 @@ def parse_option(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise ConfigError(f"an agent option must look like key=value, got {text!r}")
     return key.strip(), value
+
+
+def parse_options(texts: Sequence[str]) -> dict[str, str]:
+    """Every ``--agent-option key=value``; a key given twice is refused, not silently the last one."""
+    options: dict[str, str] = {}
+    for text in texts:
+        key, value = parse_option(text)
+        if key in options:
+            raise ConfigError(f"agent option {key!r} is given twice (--agent-option {key}=...): give it once")
+        options[key] = value
+    return options
 
 
 def make_agent(agent: AgentSpec | str, options: Mapping[str, Any] | None = None) -> Agent:

@@ -103,7 +103,7 @@ def run(
                                                     "are recorded with status invalid (in no denominator)")] = False,
 ) -> None:
     """Run a task suite and print success per domain and overall."""
-    from harness.agents.registry import parse_option
+    from harness.agents.registry import parse_options
     from harness.runner.api import RunOptions, prepare_run
     from harness.runner.executor import make_executor
     from harness.runner.run import RunPlan, execute_run
@@ -114,7 +114,7 @@ def run(
     # the same path as run_suite: options, suite and run checked (every refusal before the plan line and before
     # the folder exists), config, folder
     prepared = prepare_run(RunOptions(
-        suite=suite, agent=agent, model=model, agent_options=dict(parse_option(text) for text in agent_option or []),
+        suite=suite, agent=agent, model=model, agent_options=parse_options(agent_option or []),
         budgets=_budgets(budgets), sweep=sweep, repeats=repeats, parallel=parallel, model_calls=model_calls,
         retries=retries, timeout=timeout, seed=seed, run_dir=run_dir, screenshots=screenshots, policy=policy,
         confirm=_confirmer(confirm), allow_hosts=tuple(allow_host or ()), network=network,

@@ -89,6 +89,9 @@ def prepare_run(options: RunOptions) -> PreparedRun:
         raise ConfigError(f"--checkers: {exc}") from None
     agent_options = dict(options.agent_options)
     if options.model is not None:
+        if agent_options.get("model", options.model) != options.model:
+            raise ConfigError(f"--model {options.model} and --agent-option model={agent_options['model']} disagree: "
+                              "give the model once")
         agent_options["model"] = options.model
     # typed and validated now, before the suite is read or anything is written; it travels to every episode
     spec = build_spec(options.agent, agent_options)
