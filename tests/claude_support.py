@@ -11,7 +11,7 @@ import anthropic
 from PIL import Image
 
 from harness.actions.vocabulary import ToolAction
-from harness.agents.base import EpisodeInfo, Observation, Turn
+from harness.agents.base import Agent, EpisodeInfo, Observation, Turn
 from harness.agents.claude import ClaudeAgent
 from harness.mockapi import MockServer, Script
 from harness.sandbox.guest import Screenshot
@@ -55,7 +55,7 @@ def script(match: str, *turns: Sequence[Any], final: str = "All done.") -> Scrip
 Executor = Callable[[ToolAction], ToolResult]
 
 
-def drive(agent: ClaudeAgent, instruction: str, execute: Executor | None = None, *, screen: tuple[int, int] = (1280, 800),
+def drive(agent: Agent, instruction: str, execute: Executor | None = None, *, screen: tuple[int, int] = (1280, 800),
           budget: int = 10) -> list[Turn]:
     """Run the agent loop without a desktop: ``execute`` fakes each action's result."""
     run = execute or (lambda action: ToolResult(output="ok", screenshot=png(*screen)))

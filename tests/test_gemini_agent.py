@@ -115,7 +115,7 @@ def test_a_browser_only_call_and_a_malformed_one_reach_the_model_as_error_respon
     turns = drive(agent, "open the web")
     assert [a.model_dump(exclude_none=True)["coordinate"] for a in turns[0].actions] == [(13, 8)]
     answered = agent.contents[-1].parts or []  # the function responses sent back
-    bodies = [p.function_response.response for p in answered if p.function_response]
+    bodies = [p.function_response.response or {} for p in answered if p.function_response]
     assert "not available" in bodies[0]["error"] and "off the normalized grid" in bodies[1]["error"]
     assert bodies[2] == {"status": "ok", "output": "ok"}
     assert [p.function_response.name for p in answered if p.function_response] == ["navigate", "click_at", "click_at"]
@@ -138,7 +138,7 @@ def test_a_call_that_needs_confirmation_is_refused_by_default_and_its_explanatio
     assert turns[0].actions == [] and "require_confirmation" in turns[0].text
     assert "accept the terms and conditions" in turns[0].text  # what deskbench's confirmation policy reads
     response = (agent.contents[-1].parts or [])[0].function_response
-    assert response is not None and "confirmation" in response.response["error"]
+    assert response is not None and response.response is not None and "confirmation" in response.response["error"]
     assert agent.calls[0]["safety"] == ["require_confirmation"]
 
 
@@ -148,7 +148,8 @@ def test_with_safety_confirmation_allow_the_call_runs_and_the_response_acknowled
     turns = drive(agent, "accept the license")
     assert [a.model_dump(exclude_none=True)["coordinate"] for a in turns[0].actions] == [(640, 400)]
     response = (agent.contents[-1].parts or [])[0].function_response
-    assert response is not None and response.response["safety_acknowledgement"] == "true"
+    assert response is not None and response.response is not None
+    assert response.response["safety_acknowledgement"] == "true"
 
 
 def test_injected_429s_are_retried_with_the_servers_wait_and_counted() -> None:
@@ -309,7 +310,12 @@ def test_with_safety_confirmation_policy_the_runs_policy_decides_and_only_a_conf
     agent.start(EpisodeInfo("t", "d", "accept the license", 5, (1280, 800)))
     turn = agent.act(Observation(0, png(), []))
     asked: list[str] = []
-    policy = ConfirmationPolicy([PROVIDER_ASKS], lambda rule, action: asked.append(action) or answer)
+
+    def confirm(rule: Rule, action: str) -> bool:
+        asked.append(action)
+        return answer
+
+    policy = ConfirmationPolicy([PROVIDER_ASKS], confirm)
     verdict = policy.review(turn.actions[0], turn.text)  # as the runner does before the click runs
     assert verdict is not None and verdict.verdict == ("confirmed" if answer else "denied") and asked
     result = ToolResult(output="ok") if answer else ToolResult(error=denial_message(verdict))

@@ -176,5 +176,7 @@ def test_a_scripted_click_said_on_the_grid_lands_within_the_bound_of_where_the_s
                    set()).turns[0][0]
     assert said["name"] == "click_at" and Grid.contains(said["args"]["x"], said["args"]["y"])
     call = plan_call("click_at", said["args"], Grid(width, height), ())
-    landed = call.actions[0].coordinate  # type: ignore[union-attr]
+    action = call.actions[0]
+    assert isinstance(action, ComputerAction) and action.coordinate is not None
+    landed = action.coordinate
     assert abs(landed[0] - x) <= round_trip_bound(width) and abs(landed[1] - y) <= round_trip_bound(height)

@@ -247,8 +247,13 @@ def test_vlc_playing_info_from_the_real_web_interface(osworld: Sandbox, tmp_path
     osworld.guest.write_file(f"{HOME}/Desktop/Never Gonna.wav", _tone())
     osworld.guest.spawn(["vlc", "--no-video-title-show", f"{HOME}/Desktop/Never Gonna.wav"], shell=False)
     rule = {"type": "file_name", "file_name": "Never Gonna.wav"}
-    status = poll(lambda: (s := get(osworld, tmp_path, "vlc_playing_info", dest="status.xml"))
-                  and is_vlc_playing(s, rule) == 1.0 and s, "VLC playing the file", 60)
+
+    def status_while_playing() -> str:
+        """The status file once VLC reports the file playing; "" (keep polling) until then."""
+        status: str | None = get(osworld, tmp_path, "vlc_playing_info", dest="status.xml")
+        return status if status and is_vlc_playing(status, rule) == 1.0 else ""
+
+    status = poll(status_while_playing, "VLC playing the file", 60)
     assert "<state>playing</state>" in Path(status).read_text()
     assert is_vlc_playing(status, {"type": "file_name", "file_name": "Other.wav"}) == 0.0
     # any answer but 200 is no status, as in OSWorld (a desktop that changed VLC's password is scored, not skipped)

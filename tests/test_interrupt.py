@@ -65,7 +65,7 @@ def test_a_second_ctrl_c_during_removal_still_removes_the_container(monkeypatch:
         calls.append(str(getattr(target, "name", "")))
         if len(calls) == 1:
             raise KeyboardInterrupt  # the second Ctrl-C lands inside the first removal
-        real_remove(target)  # type: ignore[arg-type]
+        real_remove(target)
 
     monkeypatch.setattr(container_module, "remove_container", interrupted_once)
     run_id = "pytest-double-ctrl-c"
@@ -81,8 +81,9 @@ def test_ctrl_c_while_the_engine_creates_the_container_removes_it(monkeypatch: p
                                                                   desktop_image: str) -> None:
     """An interrupt after the engine made the container but before it answered: found by name, removed."""
     from harness.sandbox import container as container_module
+    from harness.sandbox.engine import docker_client
 
-    real_client = container_module.docker_client()
+    real_client = docker_client()
 
     class InterruptedContainers:
         def run(self, **kwargs: object) -> None:

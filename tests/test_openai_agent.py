@@ -315,7 +315,7 @@ def test_cached_prompt_tokens_are_split_out_of_input_tokens_and_priced_by_the_ta
     assert agent._usage(None).cost_usd == 0.0
 
 
-def test_malformed_calls_are_tool_errors_the_model_reads_never_a_crash() -> None:
+def test_malformed_calls_are_tool_errors_the_model_reads_never_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
     bad = Script(INSTRUCTION, [[{"type": "computer_call", "action": {"type": "click", "button": "left", "x": "ten",
                                                                      "y": 1}},
                                 {"type": "function_call", "name": "bash", "arguments": "{not json"},
@@ -324,7 +324,12 @@ def test_malformed_calls_are_tool_errors_the_model_reads_never_a_crash() -> None
         agent = agent_for(srv)
         requests: list[dict[str, Any]] = []
         create = agent.caller.create
-        agent.caller.create = lambda **request: (requests.append(request), create(**request))[1]  # type: ignore[method-assign]
+
+        def recording(**request: Any) -> Any:
+            requests.append(request)
+            return create(**request)
+
+        monkeypatch.setattr(agent.caller, "create", recording)
         turns = drive(agent)
         assert [t.control for t in turns] == [None, "DONE"] and turns[0].actions == []
         assert turns[0].calls[0]["refused"] == 3

@@ -30,7 +30,7 @@ SUITE = SMOKE / "terminal"  # three short tasks
 #: an agent in the installed package (every node imports it): thinks 1 s a turn and never finishes early
 SLOW_AGENT = "harness.bench.throughput:FixedThinkMover"
 #: each node's object store (Ray's default takes 30% of memory): results of a few episodes need far less
-NODE = {"num_cpus": 1, "resources": {SLOTS: 1}, "object_store_memory": 256 * 2**20}
+NODE: dict[str, Any] = {"num_cpus": 1, "resources": {SLOTS: 1}, "object_store_memory": 256 * 2**20}
 #: how fast the head notices a dead node (Ray's defaults take half a minute)
 FAST_FAILURE = {"health_check_initial_delay_ms": 500, "health_check_period_ms": 500,
                 "health_check_failure_threshold": 3, "health_check_timeout_ms": 500}
@@ -46,7 +46,7 @@ def cluster(desktop_image: str) -> Iterator[Any]:
     made.add_node(**NODE)
     made.wait_for_nodes()
     yield made
-    made.shutdown()
+    made.shutdown()  # type: ignore[no-untyped-call]  # ray's Cluster.shutdown carries no annotations
 
 
 def deskbench(run_dir: Path, address: str, *extra: str) -> subprocess.Popen[str]:

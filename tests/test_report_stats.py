@@ -46,8 +46,10 @@ def test_wilson_matches_the_quadratic_form(x: int, n: int) -> None:
 
 def test_wilson_hand_values_and_edges() -> None:
     z2 = Z95**2
-    assert wilson_interval(0, 10) == (0.0, pytest.approx(z2 / (10 + z2)))  # 0 successes: upper = z²/(n + z²)
-    assert wilson_interval(10, 10) == (pytest.approx(10 / (10 + z2)), 1.0)
+    none_low, none_high = wilson_interval(0, 10)
+    assert none_low == 0.0 and none_high == pytest.approx(z2 / (10 + z2))  # 0 successes: upper = z²/(n + z²)
+    all_low, all_high = wilson_interval(10, 10)
+    assert all_low == pytest.approx(10 / (10 + z2)) and all_high == 1.0
     low, high = wilson_interval(5, 10)  # symmetric around 1/2
     assert low == pytest.approx(1 - high) and low == pytest.approx(0.2366, abs=5e-5)
     assert all(math.isnan(v) for v in wilson_interval(0, 0))

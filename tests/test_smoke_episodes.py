@@ -3,6 +3,7 @@ and no container outlives its episode -- including one whose agent raises."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from harness.runner import EpisodeOptions, EpisodeSpec, RunConfig, execute_run, 
 from harness.sandbox.gc import leftover_containers
 from harness.store import RunFolder, load_results
 from harness.tasks import load_tasks
+from harness.tasks.schema import Getter, Task
 
 from .conftest import SMOKE
 
@@ -31,9 +33,10 @@ def test_smoke_suite_has_the_promised_shape() -> None:
     assert {"exact_match", "check_include_exclude", "compare_text_file"} <= metrics
 
 
-def _getters(task):  # type: ignore[no-untyped-def]
+def _getters(task: Task) -> Iterator[Getter]:
+    """Every getter of a task's evaluator; an aligned list's None (no expected value for that metric) is none."""
     for side in (task.evaluator.result, task.evaluator.expected):
-        yield from (side if isinstance(side, list) else [side] if side else [])
+        yield from (g for g in (side if isinstance(side, list) else [side]) if g is not None)
 
 
 @pytest.mark.parametrize("agent,expected", [("oracle", 1.0), ("noop", 0.0)])

@@ -9,7 +9,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import httpx2 as httpx
 import pytest
 from PIL import Image
 
+from harness.actions import ComputerAction
 from harness.agents.base import EpisodeInfo, Observation, Turn
 from harness.agents.registry import make_agent
 from harness.agents.retry import ModelRequestRejected
@@ -24,6 +25,7 @@ from harness.agents.spec import build_spec
 from harness.agents.vlm import VlmAgent
 from harness.errors import ConfigError, InfraError
 from harness.mockapi import Faults, MockCall, Script, load_scripts
+from harness.mockapi.chat_script import ReplyFormat
 from harness.mockapi.chat_server import ChatMockServer
 from harness.sandbox.guest import Screenshot
 from harness.tools.result import ToolResult
@@ -67,18 +69,25 @@ def drive(agent: VlmAgent, task_id: str, execute: Executor | None = None, budget
     return turns
 
 
+def computer_actions(turns: Iterable[Turn]) -> list[ComputerAction]:
+    """The turns' actions, each checked to be a computer action (a VLM agent's code drives only mouse and keys)."""
+    actions = [a for t in turns for a in t.actions]
+    assert all(isinstance(a, ComputerAction) for a in actions), actions
+    return [a for a in actions if isinstance(a, ComputerAction)]
+
+
 def priced(calls: list[MockCall]) -> float:
     return sum(c.usage["prompt_tokens"] * PRICE[0] + c.usage["completion_tokens"] * PRICE[1]
                for c in calls if c.usage) / 1e6
 
 
 @pytest.mark.parametrize("fmt", ["pyautogui", "uitars"])
-def test_a_replayed_solution_arrives_as_the_tasks_actions_and_is_billed_as_served(fmt: str) -> None:
+def test_a_replayed_solution_arrives_as_the_tasks_actions_and_is_billed_as_served(fmt: ReplyFormat) -> None:
     with ChatMockServer(SCRIPTS, reply_format=fmt) as server:
         agent = make(server, format=fmt, wait_seconds="1")
         turns = drive(agent, "count-errors")
     assert turns[-1].control == "DONE"
-    actions = [a for t in turns for a in t.actions]
+    actions = computer_actions(turns)
     typed = [a.text for a in actions if a.action == "type"]
     assert typed == ["grep -c ERROR ~/logs/app.log > ~/Desktop/errors.txt\n"]
     assert [a.text for a in actions if a.action == "key"] == ["ctrl+alt+t"]  # the terminal the shell step needs
@@ -118,7 +127,7 @@ def test_a_refused_reply_runs_nothing_and_the_model_reads_why_in_the_next_turn()
     assert turns[0].actions == [] and turns[0].control is None and turns[0].calls[0]["refused"]
     told = agent.history[1].text
     assert "nothing was done" in told and "line 1" in told and "'import time' are allowed, not os" in told
-    assert turns[-1].control == "DONE" and [a.action for a in turns[1].actions] == ["type"]
+    assert turns[-1].control == "DONE" and [a.action for a in computer_actions(turns[1:2])] == ["type"]
 
 
 def test_an_action_the_desktop_refused_is_reported_with_its_number() -> None:
@@ -268,7 +277,7 @@ CLICKS = Script("Click the two buttons.", [
     ("pyautogui", {}, False), ("pyautogui", {"image_size": "1024x640"}, False), ("uitars", {}, False),
     ("uitars", {"coordinates": "absolute"}, True), ("uitars", {"coordinates": "absolute", "image_size": "1000x625"}, True),
 ])
-def test_clicks_land_within_a_pixel_whatever_space_the_model_writes_in(fmt: str, options: dict[str, str],
+def test_clicks_land_within_a_pixel_whatever_space_the_model_writes_in(fmt: ReplyFormat, options: dict[str, str],
                                                                       absolute: bool) -> None:
     with ChatMockServer([CLICKS], reply_format=fmt, absolute=absolute) as server:
         agent = make(server, format=fmt, **options)
@@ -279,7 +288,7 @@ def test_clicks_land_within_a_pixel_whatever_space_the_model_writes_in(fmt: str,
             turns.append(agent.act(Observation(step, png(), [ToolResult()])))
             shots.append(agent.history[-1].image_url)
     assert turns[-1].control == "DONE"
-    got = [(a.action, a.coordinate) for t in turns for a in t.actions]
+    got = [(a.action, a.coordinate) for a in computer_actions(turns)]
     assert [g[0] for g in got] == ["left_click", "double_click"]
     for (_, point), want in zip(got, [(1279, 0), (333, 777)], strict=True):
         assert point is not None and abs(point[0] - want[0]) <= 1 and abs(point[1] - want[1]) <= 1, (point, want)

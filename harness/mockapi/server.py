@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from harness.mockapi.cache import PromptCache
 from harness.mockapi.faults import Faults
@@ -78,7 +78,7 @@ class MockServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> MockServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="deskbench-mockapi", daemon=True)
         self._thread.start()
         return self
@@ -92,7 +92,7 @@ class MockServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> MockServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
