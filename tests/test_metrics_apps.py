@@ -40,6 +40,8 @@ from harness.checkers.metrics.system import (
 from harness.checkers.semantics import scoring_under
 from harness.errors import CheckerError
 
+from .checker_support import task_file_options
+
 
 def write(path: Path, text: str) -> str:
     path.write_text(text)
@@ -66,7 +68,7 @@ def test_check_json_and_yaml(tmp_path: Path) -> None:
     assert check_json(store, {"expect": [{"key": ["w", "folderTree", "mode"], "method": "re", "ref": r"\bsmart\b"}]}) == 1.0
     assert check_json(store, {"unexpect": [{"key": ["w", "folderTree", "mode"], "method": "re", "ref": "smart"}]}) == 0.0
     with pytest.raises(CheckerError, match="check_json: option 'is_yaml'"):
-        check_json(store, rules, is_yaml="yes")
+        check_json(store, rules, **task_file_options(is_yaml="yes"))
 
 
 def test_direct_json_object() -> None:
@@ -189,7 +191,7 @@ def test_vlc_playing_and_fullscreen(tmp_path: Path) -> None:
 def test_mp3_meta(tmp_path: Path) -> None:
     path = tmp_path / "song.mp3"
     path.write_bytes(b"")
-    tags = EasyID3()
+    tags = EasyID3()  # type: ignore[no-untyped-call]  # mutagen's EasyID3.__init__ carries no annotations
     tags["title"], tags["artist"] = "Missing You", "Cheng Xiang"
     tags.save(str(path))
     rules = {"title": {"method": "eq", "ref": "Missing You"}, "artist": {"method": "eq", "ref": "Cheng Xiang"}}

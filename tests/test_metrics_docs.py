@@ -37,6 +37,8 @@ from harness.checkers.metrics.docs import (
 from harness.checkers.semantics import ReferenceCrash, scoring_under
 from harness.errors import CheckerError
 
+from .checker_support import task_file_options
+
 
 def docx(path: Path, paragraphs: list[str], edit: Callable[[Any], None] | None = None) -> str:
     doc = Document()
@@ -44,7 +46,7 @@ def docx(path: Path, paragraphs: list[str], edit: Callable[[Any], None] | None =
         doc.add_paragraph(text)
     if edit is not None:
         edit(doc)
-    doc.save(path)
+    doc.save(str(path))
     return str(path)
 
 
@@ -74,7 +76,7 @@ def test_compare_docx_files_options(tmp_path: Path) -> None:
     near = compare_docx_files(docx(tmp_path / "n.docx", ["Hello world", "Second lime"]), gold, content_only=True)
     assert 0.9 < near < 1.0
     with pytest.raises(CheckerError, match="option 'ignore_case'"):
-        compare_docx_files(gold, gold, ignore_case="yes")
+        compare_docx_files(gold, gold, **task_file_options(ignore_case="yes"))
 
 
 def test_compare_docx_files_odt(tmp_path: Path) -> None:

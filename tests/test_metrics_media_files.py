@@ -19,6 +19,8 @@ from harness.checkers.metrics.code import check_python_file_by_test_suite, run_s
 from harness.checkers.metrics.ocr import compare_image_text
 from harness.errors import CheckerError
 
+from .checker_support import task_file_options
+
 RATE = 22050
 SCALE = [262, 294, 330, 349, 392, 440, 494, 523]
 
@@ -40,11 +42,14 @@ def write_wav(path: Path, samples: NDArray[np.float32]) -> Path:
 def write_mp3(path: Path, samples: NDArray[np.float32]) -> Path:
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libmp3lame", rate=RATE)
+        assert isinstance(stream, av.AudioStream)
+        formats = stream.codec_context.codec.audio_formats
+        assert formats, "libmp3lame lists its sample formats"
         stream.layout = "mono"
         frame = av.AudioFrame.from_ndarray((samples * 32767).astype(np.int16).reshape(1, -1), format="s16",
                                            layout="mono")
         frame.sample_rate = RATE
-        resampler = av.AudioResampler(format=stream.codec_context.codec.audio_formats[0].name, layout="mono",
+        resampler = av.AudioResampler(format=formats[0].name, layout="mono",
                                       rate=RATE)
         for chunk in resampler.resample(frame):
             for packet in stream.encode(chunk):
@@ -108,6 +113,7 @@ def _scene(i: int) -> NDArray[np.uint8]:
 def write_video(path: Path, frames: list[NDArray[np.uint8]], codec: str = "mpeg4") -> str:
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=25)
+        assert isinstance(stream, av.VideoStream), codec
         stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
@@ -133,7 +139,7 @@ def test_compare_videos(tmp_path: Path) -> None:
     with pytest.raises(CheckerError, match="compare_videos: the expected file .* not a decodable video"):
         compare_videos(gold, str(not_video))
     with pytest.raises(CheckerError, match="option 'threshold' must be int"):
-        compare_videos(gold, gold, threshold="5")
+        compare_videos(gold, gold, **task_file_options(threshold="5"))
 
 
 def _terminal_shot(path: Path, lines: list[str]) -> str:

@@ -22,7 +22,7 @@ from harness.checkers.metrics.sheets import (
 from harness.checkers.semantics import scoring_under
 from harness.errors import CheckerError
 
-ROWS = [["Name", "Score"], ["Ann", 1.23456], ["Bob", 7.0]]
+ROWS: list[list[Any]] = [["Name", "Score"], ["Ann", 1.23456], ["Bob", 7.0]]
 
 
 def book(path: Path, rows: list[list[Any]] = ROWS, sheets: tuple[str, ...] = ("Sheet1",),
@@ -60,7 +60,7 @@ def test_sheet_data_rounds_to_four_decimals(tmp_path: Path) -> None:
 
 def test_sheet_data_ignore_case(tmp_path: Path) -> None:
     gold = book(tmp_path / "gold.xlsx")
-    upper = [["NAME", "Score"], ["ANN", 1.23456], ["BOB", 7.0]]
+    upper: list[list[Any]] = [["NAME", "Score"], ["ANN", 1.23456], ["BOB", 7.0]]
     path = book(tmp_path / "upper.xlsx", upper)
     assert compare_table(path, gold, rules=data_rule()) == 0.0
     assert compare_table(path, gold, rules=data_rule(ignore_case=True)) == 0.0  # osworld: sheet_data ignores it
@@ -115,7 +115,7 @@ def test_check_cell_value_and_style(tmp_path: Path) -> None:
                        "font_color": {"method": "eq", "ref": "FFFFFFFF"}, "bgcolor": {"method": "eq", "ref": "FF0000FF"}}}]
     assert compare_table(book(tmp_path / "styled.xlsx", edit=style), None, rules=rule) == 1.0
     assert compare_table(book(tmp_path / "plain.xlsx"), None, rules=rule) == 0.0
-    approx = [{"type": "check_cell", "sheet_idx": 0, "coordinate": "B2",
+    approx: list[dict[str, Any]] = [{"type": "check_cell", "sheet_idx": 0, "coordinate": "B2",
                "props": {"value": {"method": "approx:0.001", "ref": 1.2349}}}]
     assert compare_table(book(tmp_path / "a.xlsx"), None, rules=approx) == 1.0
     approx[0]["props"]["value"]["ref"] = 1.24
@@ -137,7 +137,7 @@ def test_sheet_print_compares_csv_exports(tmp_path: Path) -> None:
 def test_sheet_fuzzy(tmp_path: Path) -> None:
     gold = book(tmp_path / "g.xlsx", [["Addr", "Phone"], ["1 Main Road", "555-1234"]])
     mine = book(tmp_path / "m.xlsx", [["Addr", "Phone"], ["1 main rd", "+ (555) 1234 ext"]])
-    rules = [{"type": "sheet_fuzzy", "sheet_idx0": "RNSheet1", "sheet_idx1": "ENSheet1", "rules": [
+    rules: list[dict[str, Any]] = [{"type": "sheet_fuzzy", "sheet_idx0": "RNSheet1", "sheet_idx1": "ENSheet1", "rules": [
         {"range": ["A2"], "type": "fuzzy_match", "threshold": 85, "normalization": [["Rd", "Road"], ["rd", "Road"]],
          "ignore_case": True},
         {"range": ["B2"], "type": "includes", "trim_leadings": "+ ", "ignore_chars": " ()-"}]}]

@@ -39,7 +39,7 @@ def deck(path: Path, texts: tuple[str, ...] = ("Title", "Body"), edit: Edit | No
             box.text_frame.text = text
     if edit is not None:
         edit(prs)
-    prs.save(path)
+    prs.save(str(path))
     return str(path)
 
 
@@ -70,7 +70,7 @@ def test_each_difference_is_caught(tmp_path: Path, name: str, edit: Edit) -> Non
 
 
 def colour(rgb: tuple[int, int, int]) -> Edit:
-    return lambda prs: setattr(first_shape(prs).text_frame.paragraphs[0].runs[0].font.color, "rgb", RGBColor(*rgb))
+    return lambda prs: setattr(first_shape(prs).text_frame.paragraphs[0].runs[0].font.color, "rgb", RGBColor(*rgb))  # type: ignore[no-untyped-call]  # python-pptx's RGBColor.__init__ is unannotated
 
 
 def test_font_colour_compared_when_both_runs_have_one(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_fill_distance(tmp_path: Path) -> None:
         def edit(prs: Any) -> None:
             fill = prs.slides[0].background.fill
             fill.solid()
-            fill.fore_color.rgb = RGBColor(*rgb)
+            fill.fore_color.rgb = RGBColor(*rgb)  # type: ignore[no-untyped-call]  # unannotated in python-pptx
         return edit
 
     rules = {"rgb": [0, 0, 255]}
