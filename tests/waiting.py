@@ -10,8 +10,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def poll(fn: Callable[[], T], what: str, timeout: float = 5.0, interval: float = 0.05) -> T:
-    """Call ``fn`` until it returns something truthy (bounded); fail naming ``what`` and the last value."""
+def poll(fn: Callable[[], T | None], what: str, timeout: float = 5.0, interval: float = 0.05) -> T:
+    """Call ``fn`` until it returns something truthy (bounded); fail naming ``what`` and the last value.
+
+    Typed to drop ``None`` from what ``fn`` returns: a falsy value is never returned, so "not yet" may be ``None``.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = fn()
