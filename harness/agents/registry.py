@@ -14,7 +14,7 @@ from typing import Any
 from harness.agents.base import Agent
 from harness.agents.random_agent import RandomAgent
 from harness.agents.scripted import FailAgent, NoopAgent, OracleAgent
-from harness.agents.spec import REDACTED, AgentSpec, as_spec, build_spec, is_secret_option, load_object
+from harness.agents.spec import BUILT_IN, REDACTED, AgentSpec, as_spec, build_spec, is_secret_option, load_object
 from harness.errors import ConfigError
 
 __all__ = ["AGENTS", "REDACTED", "AgentFactory", "AgentSpec", "build_spec", "is_secret_option", "make_agent",
@@ -51,10 +51,12 @@ def vlm(**options: Any) -> Agent:
     return VlmAgent.from_options(**options)
 
 
-AGENTS: dict[str, AgentFactory] = {"oracle": OracleAgent, "noop": NoopAgent, "fail": FailAgent,
-                                   "random": RandomAgent, "claude": claude, "openai": openai}
-AGENTS["gemini"] = gemini
-AGENTS["vlm"] = vlm
+_FACTORIES: dict[str, AgentFactory] = {"oracle": OracleAgent, "noop": NoopAgent, "fail": FailAgent,
+                                       "random": RandomAgent, "claude": claude, "openai": openai, "gemini": gemini,
+                                       "vlm": vlm}
+#: the built-in agents' factories, in the order and under the names of the one table of them (spec.BUILT_IN, which
+#: ``deskbench agents`` lists and options are validated by): a name there without a factory here fails at import
+AGENTS: dict[str, AgentFactory] = {name: _FACTORIES[name] for name in BUILT_IN}
 
 
 def parse_option(text: str) -> tuple[str, str]:
