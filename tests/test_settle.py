@@ -255,3 +255,47 @@ def test_a_guest_that_cannot_list_windows_settles_on_the_screen_alone() -> None:
     act(s, clock)
     done = s.wait()
     assert not done.new_window and clock.now <= 0.12 + DEFAULT.window + 0.05
+
+
+def active(wm_class: tuple[str, str]) -> Callable[[], list[Window]]:
+    """A window list whose one (active) window belongs to ``wm_class``."""
+    return lambda: [Window(1, "w1", wm_class, 1, True, 0, 0, 800, 600, "normal", None)]
+
+
+@pytest.mark.parametrize("wm_class", [("libreoffice", "libreoffice-calc"), ("soffice", "Soffice")])
+def test_an_app_that_redraws_on_its_own_timer_is_waited_for_past_its_first_redraw(wm_class: tuple[str, str]) -> None:
+    # LibreOffice's toolbar and status bar update ~0.3 s after the action's redraw, screen and CPU idle in between
+    s, _, clock = settler([0.05, 0.05 + 0.3], windows=active(wm_class))
+    act(s, clock)
+    done = s.wait()
+    assert done.deferred and done.reason == "still"
+    assert clock.now >= 0.35 + DEFAULT.window, "the timer's redraw was not waited for"
+    quiet, _, quiet_clock = settler([0.05], windows=active(wm_class))  # the timer changed nothing visible
+    act(quiet, quiet_clock)
+    quiet.wait()
+    assert 0.05 + DEFAULT.deferred <= quiet_clock.now <= 0.05 + DEFAULT.deferred + 0.05, quiet_clock.now
+
+
+def test_other_apps_and_a_guest_without_a_window_list_are_not_held_for_a_timer() -> None:
+    for windows in (active(("xterm", "XTerm")), Opens(window(2), broken=True)):
+        s, _, clock = settler([0.05], windows=windows)
+        act(s, clock)
+        done = s.wait()
+        assert not done.deferred and clock.now <= 0.05 + DEFAULT.window + 0.05, clock.now
+    off, _, off_clock = settler([0.05], SettlePolicy(deferred=0), windows=active(("libreoffice", "libreoffice-calc")))
+    act(off, off_clock)
+    off.wait()
+    assert off_clock.now <= 0.05 + DEFAULT.window + 0.05, "deferred=0 should turn the timer wait off"
+
+
+def test_typed_text_is_the_effect_however_few_pixels_it_changes() -> None:
+    # a typed word changes 100-250 pixels, under small_change: as a click's effect that would not count yet
+    s, _, clock = settler([0.03], caret=True)
+    s.before(typing=True)
+    clock.now += 0.01
+    done = s.wait()
+    assert done.changed and clock.now <= 0.03 + DEFAULT.window + 0.05, clock.now
+    clicked, _, click_clock = settler([0.03], caret=True)
+    act(clicked, click_clock)
+    clicked.wait()
+    assert click_clock.now >= 0.03 + DEFAULT.react, "without typing, a caret-sized change is not the effect"

@@ -73,3 +73,27 @@ def test_the_screenshot_after_ctrl_n_shows_the_new_document_as_it_stays_and_a_di
     dialog = hook.history[-1]
     assert dialog.changed and not dialog.new_window and dialog.waited < SettlePolicy().new_window, dialog
     writer.guest.input({"op": "key", "keys": "Escape"})
+
+
+def select_to_line_start(writer: Sandbox, policy: SettlePolicy) -> tuple[bytes, bytes, Settler]:
+    """Type a line, then select it with shift+Home through the settle wait: the screenshot and the screen later."""
+    writer.guest.input({"op": "key", "keys": "End"}, {"op": "type", "text": " Some words to select."})
+    time.sleep(1.0)  # LibreOffice's own toolbar update after typing is over
+    hook = settle_hook(writer, policy)
+    assert hook is not None
+    shown = ComputerTool(writer.guest, writer.screen, settle=hook).execute(
+        ComputerAction(action="key", text="shift+Home")).screenshot
+    assert shown is not None
+    time.sleep(1.5)
+    later = writer.guest.screenshot("png").data
+    writer.guest.input({"op": "key", "keys": "End"})
+    return shown.data, later, hook
+
+
+def test_the_screenshot_after_a_selection_shows_the_toolbar_libreoffice_updates_on_its_timer(writer: Sandbox) -> None:
+    # selecting enables Cut and Copy: LibreOffice redraws those buttons 0.3 s after the selection, on its own timer
+    # (0.6 s for a document's very first selection, once: that one is not waited for, see SettlePolicy.deferred)
+    select_to_line_start(writer, SettlePolicy())
+    shown, later, hook = select_to_line_start(writer, SettlePolicy())
+    assert hook.history[-1].deferred, "the active LibreOffice window was not recognised as redrawing on a timer"
+    assert changed(shown, later) <= CARET, "the settled screenshot misses LibreOffice's toolbar update"

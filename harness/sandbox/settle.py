@@ -23,6 +23,17 @@ there before the action, the wait goes on ``new_window`` seconds past the
 moment it first looked settled (still ending only on a still screen);
 menus and dialogs are not held.
 
+A fourth covers an app that redraws on its own timer: LibreOffice updates
+its toolbar buttons and status bar 300 ms after an action changed their
+state (its dispatcher restarts a 300 ms timer on every change of state), so
+the button that turns bold, the Sum of the selected cells or the enabled
+Cut button show up a third of a second after the action's own redraw, with
+the screen and the CPU idle in between.  While the active window belongs to
+one of ``deferred_apps``, the wait does not end before ``deferred`` seconds
+after the action's first redraw.  (A document's very first selection takes
+LibreOffice 0.6 s to show in its toolbar, once; a floor that long on every
+action would cost more than that one stale screenshot.)
+
 Whatever happens, the wait ends at ``cap`` seconds (a video or a blinking
 animation never settles).
 """
@@ -59,7 +70,9 @@ class SettlePolicy:
     guest's own left out) may use over the last ``window`` and still count
     as idle.  ``new_window`` is how long a new top-level window is watched
     after it first looked settled (and any change in that time must itself
-    settle for ``window``).
+    settle for ``window``).  ``deferred`` is how long after the action's first
+    redraw an app of ``deferred_apps`` (matched against the active window's
+    WM_CLASS) may still redraw on its own timer.
     """
 
     window: float = 0.1
@@ -69,6 +82,8 @@ class SettlePolicy:
     busy_cpu: float = 0.3
     small_change: int = 400  # pixels (a blinking caret is ~40, a menu thousands)
     new_window: float = 1.2  # a new document's deferred layout came 0.8-0.9 s after it looked settled
+    deferred: float = 0.4  # LibreOffice's state timer is 300 ms; its update showed 290-315 ms after the first redraw
+    deferred_apps: tuple[str, ...] = ("libreoffice", "soffice")
 
     def __post_init__(self) -> None:
         if not (0 < self.window <= self.cap and 0 <= self.react <= self.cap):
@@ -76,14 +91,17 @@ class SettlePolicy:
                              f"most the cap ({self.cap})")
         if self.interval <= 0 or self.busy_cpu <= 0:
             raise ValueError("settle interval and busy_cpu must be positive")
-        if self.new_window < 0:
-            raise ValueError(f"settle new_window ({self.new_window}) cannot be negative")
+        if self.new_window < 0 or self.deferred < 0:
+            raise ValueError(f"settle new_window ({self.new_window}) and deferred ({self.deferred}) cannot be negative")
 
 
 class SettleWait(Protocol):
-    """What the computer tool calls around an action: ``before`` it is sent, ``wait`` before the screenshot."""
+    """What the computer tool calls around an action: ``before`` it is sent, ``wait`` before the screenshot.
 
-    def before(self) -> None: ...
+    ``typing``: the action types text, so a change of a few characters is already its effect.
+    """
+
+    def before(self, typing: bool = False) -> None: ...
 
     def wait(self) -> object: ...
 
@@ -98,6 +116,7 @@ class Settled:
     reason: str  # "still" (screen and CPU quiet for the window) or "cap"
     new_window: bool = False  # a new top-level window appeared, so the wait was held for new_window
     last_change: float = 0.0  # seconds into the wait when the screen last changed: waited - last_change is its cost
+    deferred: bool = False  # the active window's app redraws on a timer, so the wait lasted at least ``deferred``
 
 
 class CpuMeter:
@@ -176,29 +195,42 @@ class Settler:
         self.history: list[Settled] = []  # every wait of the episode, for benchmarks and the record
         self._baseline: bytes | None = None
         self._windows_before: set[int] | None = None
+        self._deferred_app = False
+        self._typing = False
 
     def frame(self) -> bytes:
         """The cheapest frame that shows a change: a JPEG without the pointer (equal bytes, equal screen)."""
         return self.guest.screenshot("jpeg", pointer=False, quality=30).data
 
-    def before(self) -> None:
-        """Remember the screen as it is before the action, to tell whether the action changed it yet."""
+    def before(self, typing: bool = False) -> None:
+        """Remember the screen as it is before the action, to tell whether the action changed it yet.
+
+        Typed text changes fewer pixels than ``small_change`` (a word is 100-250), yet it is the
+        action's effect: with ``typing`` any change counts, so the wait is ``window``, not ``react``.
+        """
         self._baseline = self.frame()
+        self._typing = typing
         listed = self._list_windows()
         self._windows_before = None if listed is None else {w.id for w in listed}
+        names = [part.lower() for w in listed or [] if w.active for part in w.wm_class]
+        self._deferred_app = any(app in name for app in self.policy.deferred_apps for name in names)
 
     def wait(self) -> Settled:
         """Block until the screen has been still, and the CPU quiet, long enough (or ``cap`` seconds passed).
 
         Long enough is ``window`` after the screen changed, ``react`` while it still shows what it
-        showed before the action.
+        showed before the action, and for an app that redraws on a timer not before ``deferred``
+        after the action's first redraw.
         """
         p = self.policy
         start = self.clock()
         baseline, self._baseline = self._baseline, None
+        deferred, self._deferred_app = self._deferred_app, False
+        least, self._typing = (0 if self._typing else p.small_change), False  # pixels that make a change the effect
         previous = self.frame()
-        changed = baseline is not None and previous != baseline and self.difference(baseline, previous) > p.small_change
+        changed = baseline is not None and previous != baseline and self.difference(baseline, previous) > least
         last_change, frames = start, 1
+        effect_at = start  # when the action's effect first showed: its redraw (at once if it showed before the wait)
         cpu: deque[tuple[float, float]] = deque()
         if self.cpu is not None:
             cpu.append((start, self.cpu.seconds()))
@@ -212,16 +244,19 @@ class Settler:
                 # a caret or a button's state is not yet the action's effect: until the screen differs from
                 # before the action by more than that, the app gets the react time to draw what it does
                 previous, last_change = frame, now
-                changed = changed or baseline is None or self.difference(baseline, frame) > p.small_change
+                if not changed and (baseline is None or self.difference(baseline, frame) > least):
+                    changed, effect_at = True, now
             still = p.window if changed or baseline is None else p.react
-            if now - last_change >= still and not self._busy(cpu, now):
+            floor = effect_at + p.deferred if deferred else start
+            if now - last_change >= still and now >= floor and not self._busy(cpu, now):
                 if held is None and changed and self._new_top_level():
                     held = last_change
                 if held is None or now - held >= p.new_window:
                     return self._done(Settled(now - start, frames, changed, "still", held is not None,
-                                              last_change - start))
+                                              last_change - start, deferred))
             if now - start >= p.cap:
-                return self._done(Settled(now - start, frames, changed, "cap", held is not None, last_change - start))
+                return self._done(Settled(now - start, frames, changed, "cap", held is not None, last_change - start,
+                                          deferred))
 
     def _list_windows(self) -> list[Window] | None:
         if self.windows is None:

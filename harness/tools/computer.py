@@ -68,7 +68,7 @@ class ComputerTool:
         if name == "zoom":
             return ToolResult(screenshot=self._zoom(action))
         if screenshot and self.settle is not None:
-            self.settle.before()
+            self.settle.before(typing=name == "type")
         events = self._events(action)
         if events:
             try:

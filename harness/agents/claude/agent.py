@@ -78,7 +78,8 @@ class ClaudeAgent(Agent):
         self.editor_version = self.toolset.editor_version
         #: the runner waits this way for the desktop to redraw before each action's screenshot
         self.settle: SettlePolicy | None = (SettlePolicy(self.options.settle_window, self.options.settle_cap,
-                                                         new_window=self.options.settle_new_window)
+                                                         new_window=self.options.settle_new_window,
+                                                         deferred=self.options.settle_deferred)
                                             if self.options.settle_window > 0 else None)
         self.rates: Rates = rates_for(self.options.model, self.options.pricing, self.options.price)
         self.client = client if client is not None else self._make_client()

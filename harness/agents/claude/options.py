@@ -55,6 +55,9 @@ class ClaudeOptions(AgentOptions):
     settle_new_window: float = Field(default=1.2, ge=0)
     """After an action that opened a new top-level window, how much longer to watch it once it looks settled (apps
     lay a new window out again after an idle pause); dialogs and menus are not held."""
+    settle_deferred: float = Field(default=0.4, ge=0)
+    """In an app that redraws on its own timer (LibreOffice updates toolbar and status bar 0.3 s after an action),
+    the least time after the action's first redraw before the screenshot; 0 turns this off."""
     initial_screenshot: bool = True
     """Send the desktop as it is at the start with the instruction (saves the model a screenshot step)."""
     stream_from_tokens: int = Field(default=16_000, ge=1)
