@@ -14,7 +14,7 @@ maximum of the wait the action's screenshot added (the adaptive wait's look
 at the screen and the window list before the action included).
 
 The *hindsight* row is no wait one could run: it films the screen after the
-action (a frame every ~15 ms) and, knowing the screen 2.5 s later, reports
+action (a screenshot every ~20 ms) and, knowing the screen 2.5 s later, reports
 the earliest moment from which every frame is within ``STALE_PIXELS`` of it.
 That is the least any wait can add and still never be stale; a wait's excess
 over it, per case, is what the wait itself costs.  ``--adaptive k=v,...``
@@ -38,7 +38,6 @@ from harness.actions.vocabulary import ComputerAction
 from harness.errors import GuestError
 from harness.sandbox import Sandbox, start_sandbox
 from harness.sandbox.settle import SettlePolicy, Settler, SettleWait, settle_hook
-from harness.sandbox.settle import changed_pixels as frame_difference
 from harness.setup.steps import wait_for_window
 from harness.tools.computer import ComputerTool
 
@@ -125,10 +124,14 @@ class Hindsight:
 
 
 def earliest_final(frames: list[tuple[float, bytes]], final: bytes) -> float:
-    """Seconds after which every frame is within ``STALE_PIXELS`` of the final screen: a hindsight wait's length."""
+    """Seconds after which every frame is within ``STALE_PIXELS`` of the final screen: a hindsight wait's length.
+
+    Frames are compared as the stale count compares screenshots (same colour threshold), so a toolbar
+    button's faint highlight counts here as it does there.
+    """
     earliest: float | None = 0.0  # None while the frames seen last are not final yet
     for at, frame in frames:
-        if frame_difference(frame, final) > STALE_PIXELS:
+        if frame != final and changed_pixels(frame, final) > STALE_PIXELS:
             earliest = None
         elif earliest is None:
             earliest = at
@@ -136,10 +139,10 @@ def earliest_final(frames: list[tuple[float, bytes]], final: bytes) -> float:
 
 
 def film(box: Sandbox, since: float, until: float) -> list[tuple[float, bytes]]:
-    """Cheap frames (as the settle wait grabs them) with their seconds after ``since``, up to ``until``."""
+    """Screenshots (PNG, ~9 ms each, as the stale count takes them) with their seconds after ``since``, to ``until``."""
     frames = []
     while (at := time.monotonic()) - since < until:
-        frames.append((at - since, box.guest.screenshot("jpeg", pointer=False, quality=30).data))
+        frames.append((at - since, box.guest.screenshot("png").data))
         time.sleep(0.01)
     return frames
 
@@ -187,8 +190,7 @@ def run_case(box: Sandbox, wait: SettleWait | None, action: ComputerAction,
     assert result.screenshot is not None
     if isinstance(wait, Hindsight):
         frames = film(box, wait.sent, LATER)
-        later = box.guest.screenshot("png").data
-        return earliest_final(frames, frames[-1][1]), 0, changed_pixels(before, later)
+        return earliest_final(frames, frames[-1][1]), 0, changed_pixels(before, frames[-1][1])
     time.sleep(LATER)
     later = box.guest.screenshot("png").data
     stale = changed_pixels(result.screenshot.data, later)
