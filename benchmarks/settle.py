@@ -123,12 +123,13 @@ class Hindsight:
         self.sent = time.monotonic()
 
 
-def earliest_final(frames: list[tuple[float, bytes]], final: bytes) -> float:
-    """Seconds after which every frame is within ``STALE_PIXELS`` of the final screen: a hindsight wait's length.
+def earliest_final(frames: list[tuple[float, bytes]]) -> float:
+    """Seconds after which every frame is within ``STALE_PIXELS`` of the last one: a hindsight wait's length.
 
     Frames are compared as the stale count compares screenshots (same colour threshold), so a toolbar
     button's faint highlight counts here as it does there.
     """
+    final = frames[-1][1]
     earliest: float | None = 0.0  # None while the frames seen last are not final yet
     for at, frame in frames:
         if frame != final and changed_pixels(frame, final) > STALE_PIXELS:
@@ -190,7 +191,7 @@ def run_case(box: Sandbox, wait: SettleWait | None, action: ComputerAction,
     assert result.screenshot is not None
     if isinstance(wait, Hindsight):
         frames = film(box, wait.sent, LATER)
-        return earliest_final(frames, frames[-1][1]), 0, changed_pixels(before, frames[-1][1])
+        return earliest_final(frames), 0, changed_pixels(before, frames[-1][1])
     time.sleep(LATER)
     later = box.guest.screenshot("png").data
     stale = changed_pixels(result.screenshot.data, later)
